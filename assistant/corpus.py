@@ -31,6 +31,13 @@ class Corpus:
     def departments(self) -> list[DepartmentRow]:
         return department_rows(self.records)
 
+    @cached_property
+    def by_row(self) -> dict[tuple[str, int], Commitment]:
+        return {(r.source, r.line): r for r in self.records}
+
+    def record_at(self, source: str, line: int) -> Commitment | None:
+        return self.by_row.get((source, line))
+
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small-q4"
 
 
 class Settings(BaseSettings):
@@ -15,6 +17,33 @@ class Settings(BaseSettings):
 
     data_dir: Path = PROJECT_ROOT / "data"
     var_dir: Path = PROJECT_ROOT / "var"
+
+    # Embeddings: the default is built from installed packages (review-assistant model build);
+    # any sentence-transformers model name or local path works too (BAAI/bge-small-zh-v1.5, bge-m3).
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    models_dir: Path | None = None  # default: var_dir/models
+    embedding_batch_size: int = 32
+
+    # The store: an embedded Chroma in index_dir, or a Chroma server when chroma_host is set.
+    index_dir: Path | None = None  # default: var_dir/index
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection: str = "review_rows"
+
+    # Hybrid retrieval: measured by bench/retrieval.py (see the closing note of the retrieval work).
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    candidates: int = 50  # per retriever, before fusion
+
+    @property
+    def models_path(self) -> Path:
+        return self.models_dir or self.var_dir / "models"
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir or self.var_dir / "index"
 
 
 @lru_cache

@@ -34,3 +34,59 @@ def data_copy(tmp_path: Path) -> Path:
 
 def record(records: tuple[Commitment, ...], department: str, item: int, year: int = 2022) -> Commitment:
     return next(r for r in records if r.department == department and r.item == item and r.year == year)
+
+
+# ---- real parts shared by the retrieval tests ----------------------------------------------------
+
+@pytest.fixture(scope="session")
+def embeddings():
+    """The real default model (multilingual-e5-small, 4-bit), built from installed packages on first use."""
+    from assistant.settings import Settings
+    from index.embeddings import load_embeddings
+
+    settings = Settings()
+    return load_embeddings(settings.embedding_model, settings.models_path)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real Chroma server (`chroma run`) on 127.0.0.1, stopped at the end of the session."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    chroma = Path(sys.executable).parent / "chroma"
+    log = (path / "server.log").open("w")
+    command = [str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                tail = (path / "server.log").read_text()[-2000:]
+                raise RuntimeError(f"chroma server did not start: {tail}") from None
+            time.sleep(0.3)
+    yield "127.0.0.1", port
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

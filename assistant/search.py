@@ -1,0 +1,76 @@
+"""The retrieval stack for the assistant: builds the generic index from settings and the corpus,
+and turns hits back into cited source rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.chunks import to_documents
+from assistant.corpus import Corpus
+from assistant.settings import Settings
+from index.retrieve import Bm25Retriever, DenseRetriever, Filters, Hit, HybridRetriever
+from index.store import Index, SyncReport
+from index.tokenize import JiebaTokenizer
+
+
+@dataclass
+class SearchStack:
+    index: Index
+    dense: DenseRetriever
+    bm25: Bm25Retriever
+    hybrid: HybridRetriever
+
+
+def build_stack(settings: Settings, corpus: Corpus, client: Any = None,
+                embeddings: Embeddings | None = None) -> SearchStack:
+    """Clients and models are injected when given (tests), else built from the settings."""
+    if client is None:
+        from index.clients import chroma_client
+
+        client = chroma_client(settings.index_path, settings.chroma_host, settings.chroma_port)
+    if embeddings is None:
+        from index.embeddings import LazyEmbeddings
+
+        embeddings = LazyEmbeddings(settings.embedding_model, settings.models_path, settings.embedding_batch_size)
+    tokenizer = JiebaTokenizer(corpus.directory.words())
+    index = Index(client, embeddings, settings.collection, tokenizer)
+    dense, bm25 = DenseRetriever(index), Bm25Retriever(index)
+    hybrid = HybridRetriever(dense, bm25, settings.fusion, settings.rrf_k,
+                             (settings.dense_weight, settings.bm25_weight), settings.candidates)
+    return SearchStack(index, dense, bm25, hybrid)
+
+
+def index_corpus(stack: SearchStack, corpus: Corpus, rebuild: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> SyncReport:
+    docs = to_documents(corpus.records)
+    return stack.index.rebuild(docs, progress) if rebuild else stack.index.sync(docs, progress)
+
+
+def row_json(hit: Hit, corpus: Corpus) -> dict[str, Any]:
+    """A hit as the source row it stands for: {source, line, department, item, year, kind, text, score}."""
+    m = hit.metadata
+    record = corpus.record_at(str(m.get("source")), int(m.get("line") or 0))
+    return {
+        "source": m.get("source"),
+        "line": m.get("line"),
+        "department": m.get("department"),
+        "item": m.get("item"),
+        "year": m.get("year"),
+        "kind": m.get("kind"),
+        "category": m.get("category") or None,
+        "title": m.get("title"),
+        "text": record.text if record else hit.text,
+        "score": round(hit.score, 6),
+        "final_score": m.get("score"),
+        "coefficient": m.get("coefficient"),
+    }
+
+
+def filters_for(year: int | None = None, department: str | None = None, kind: str | None = None,
+                category: str | None = None) -> Filters:
+    given = {"year": year, "department": department, "kind": kind, "category": category}
+    return {k: v for k, v in given.items() if v is not None}
