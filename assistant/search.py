@@ -35,7 +35,8 @@ def build_stack(settings: Settings, corpus: Corpus, client: Any = None,
     if embeddings is None:
         from index.embeddings import LazyEmbeddings
 
-        embeddings = LazyEmbeddings(settings.embedding_model, settings.models_path, settings.embedding_batch_size)
+        embeddings = LazyEmbeddings(settings.embedding_model, settings.models_path, settings.embedding_batch_size,
+                                    settings.embedding_dtype)
     tokenizer = JiebaTokenizer(corpus.directory.words())
     index = Index(client, embeddings, settings.collection, tokenizer)
     dense, bm25 = DenseRetriever(index), Bm25Retriever(index)

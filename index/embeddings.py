@@ -37,21 +37,30 @@ def ensure_model(name: str, models_dir: Path) -> Path | str:
     return Path(name) if Path(name).exists() else name
 
 
-def load_sentence_model(name: str, models_dir: Path) -> SentenceTransformer:
+def cpu_has_bf16() -> bool:
+    try:
+        return "avx512_bf16" in Path("/proc/cpuinfo").read_text() or "amx_bf16" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+def load_sentence_model(name: str, models_dir: Path, dtype: str = "auto") -> SentenceTransformer:
     offline()
     import torch
     from sentence_transformers import SentenceTransformer
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     where = ensure_model(name, models_dir)
+    if dtype == "auto":
+        dtype = "bfloat16" if cpu_has_bf16() else "float32"
     return SentenceTransformer(str(where), device="cpu", local_files_only=True,
-                               model_kwargs={"dtype": torch.float32})
+                               model_kwargs={"dtype": getattr(torch, dtype)})
 
 
 class SentenceEmbeddings(Embeddings):
     """Any sentence-transformers model; the model's own prompts (query: / passage:) are applied."""
 
-    def __init__(self, model: SentenceTransformer, batch_size: int = 32, name: str = ""):
+    def __init__(self, model: SentenceTransformer, batch_size: int = 8, name: str = ""):
         self.model = model
         self.batch_size = batch_size
         self.name = name
@@ -59,34 +68,36 @@ class SentenceEmbeddings(Embeddings):
         self.query_prompt = prompts.get("query", "")
         self.document_prompt = prompts.get("passage") or prompts.get("document") or ""
 
+    def _encode(self, texts: list[str], prompt: str) -> list[list[float]]:
+        import numpy as np
+
+        vectors = self.model.encode(texts, prompt=prompt, batch_size=self.batch_size, convert_to_numpy=True,
+                                    show_progress_bar=False).astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return (vectors / np.maximum(norms, 1e-12)).tolist()  # normalised in float32, whatever the model's dtype
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        vectors = self.model.encode(texts, prompt=self.document_prompt, batch_size=self.batch_size,
-                                    normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        return vectors.tolist()
+        return self._encode(texts, self.document_prompt) if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        vector = self.model.encode([text], prompt=self.query_prompt, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False)[0]
-        return vector.tolist()
+        return self._encode([text], self.query_prompt)[0]
 
 
-def load_embeddings(name: str, models_dir: Path, batch_size: int = 32) -> SentenceEmbeddings:
-    return SentenceEmbeddings(load_sentence_model(name, models_dir), batch_size=batch_size, name=name)
+def load_embeddings(name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto") -> SentenceEmbeddings:
+    return SentenceEmbeddings(load_sentence_model(name, models_dir, dtype), batch_size=batch_size, name=name)
 
 
 class LazyEmbeddings(Embeddings):
     """Loads the model on first use: an unchanged re-index or a BM25-only search never loads it."""
 
-    def __init__(self, name: str, models_dir: Path, batch_size: int = 32):
-        self.name, self.models_dir, self.batch_size = name, models_dir, batch_size
+    def __init__(self, name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto"):
+        self.name, self.models_dir, self.batch_size, self.dtype = name, models_dir, batch_size, dtype
         self._loaded: SentenceEmbeddings | None = None
 
     @property
     def loaded(self) -> SentenceEmbeddings:
         if self._loaded is None:
-            self._loaded = load_embeddings(self.name, self.models_dir, self.batch_size)
+            self._loaded = load_embeddings(self.name, self.models_dir, self.batch_size, self.dtype)
         return self._loaded
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

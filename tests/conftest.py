@@ -45,7 +45,8 @@ def embeddings():
     from index.embeddings import load_embeddings
 
     settings = Settings()
-    return load_embeddings(settings.embedding_model, settings.models_path)
+    return load_embeddings(settings.embedding_model, settings.models_path, settings.embedding_batch_size,
+                           settings.embedding_dtype)
 
 
 def free_port() -> int:
