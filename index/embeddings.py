@@ -65,8 +65,8 @@ class SentenceEmbeddings(Embeddings):
         self.batch_size = batch_size
         self.name = name
         prompts = model.prompts or {}
-        self.query_prompt = prompts.get("query", "")
-        self.document_prompt = prompts.get("passage") or prompts.get("document") or ""
+        self.query_prompt: str = prompts.get("query") or ""
+        self.document_prompt: str = prompts.get("passage") or prompts.get("document") or ""
 
     def _encode(self, texts: list[str], prompt: str) -> list[list[float]]:
         import numpy as np
