@@ -234,3 +234,100 @@ def search(
         table.add_row(f"{row['source']}:{row['line']}", row["department"], str(row["item"]), str(row["year"]),
                       _text(row["final_score"]), f"{row['score']:.4f}", row["text"][:60])
     console.print(table)
+
+
+def _assistant(corpus: Corpus):  # type: ignore[no-untyped-def]
+    from assistant.answers import Assistant, make_search_for
+    from assistant.llm import chat_model
+
+    settings = get_settings()
+    return Assistant(corpus, make_search_for(settings, corpus), chat_model(settings))
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question; omit with --jsonl -")] = None,
+    as_json: JsonOpt = False,
+    jsonl: Annotated[str | None, typer.Option("--jsonl", help="'-': one question per line on stdin, "
+                                                               "one answer object per line out")] = None,
+) -> None:
+    """Answer a question with cited rows (facts, retrieval, or an honest refusal)."""
+    corpus = _corpus()
+    assistant = _assistant(corpus)
+    if jsonl is not None:
+        if jsonl != "-":
+            errors.print("[red]error[/red] --jsonl takes '-' (read questions from standard input)")
+            raise typer.Exit(2)
+        for line in sys.stdin:
+            if line.strip():
+                text = line.strip()
+                if text.startswith("{"):
+                    text = json.loads(text).get("q") or json.loads(text).get("question", "")
+                sys.stdout.write(json.dumps(assistant.ask(text).to_json(), ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+        return
+    if not question:
+        errors.print("[red]error[/red] give a QUESTION, or --jsonl - to read questions from standard input")
+        raise typer.Exit(2)
+    answer = assistant.ask(question)
+    if as_json:
+        _print_json(answer.to_json())
+        return
+    console.print(answer.answer, highlight=False, markup=False)
+    if answer.citations:
+        console.print()
+        for c in answer.citations:
+            console.print(f"[{c.id}] {c.source}:{c.line} {c.department} {c.field}: {c.quote[:80]}", highlight=False,
+                          markup=False, style="dim")
+    for warning in answer.warnings:
+        errors.print(f"warning: {warning}", markup=False)
+
+
+@app.command()
+def summary(
+    department: Annotated[str, typer.Argument(help="A name or alias")],
+    fmt: Annotated[str, typer.Option("--format", help="md, html or json")] = "md",
+) -> None:
+    """A cited per-department summary: items with status and evidence, score, rank, coefficient, other year."""
+    from assistant.summary import summarize
+
+    corpus = _corpus()
+    name = corpus.directory.resolve(department)
+    if name is None or not corpus.records_of(name):
+        errors.print(f"[red]error[/red] department {department!r} is not in the data; nearest: "
+                     + ", ".join(corpus.directory.suggest(department)))
+        raise typer.Exit(1)
+    result = summarize(corpus, name)
+    if fmt == "json":
+        _print_json(result.to_json())
+    elif fmt == "html":
+        sys.stdout.write(result.html() + "\n")
+    elif fmt == "md":
+        sys.stdout.write(result.markdown() + "\n")
+    else:
+        errors.print("[red]error[/red] --format must be md, html or json")
+        raise typer.Exit(2)
+
+
+@app.command("eval")
+def eval_command(
+    questions: Annotated[Path, typer.Argument(help="A question set like tests/fixtures/dev_questions.json")],
+    output: Annotated[Path | None, typer.Option("--output", help="Also write the answers as JSON Lines")] = None,
+) -> None:
+    """Pass rate per kind, recall of gold rows among citations, and unsupported numbers in answers."""
+    from assistant.evaluation import evaluate
+
+    corpus = _corpus()
+    result = evaluate(json.loads(questions.read_text(encoding="utf-8")), _assistant(corpus), corpus)
+    if output:
+        output.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in result.answers), encoding="utf-8")
+    table = Table("kind", "passed", "of")
+    for kind, (ok, total) in sorted(result.by_kind.items()):
+        table.add_row(kind, str(ok), str(total))
+    console.print(table)
+    for failure in result.failures:
+        console.print(f"[red]FAIL[/red] {failure}", highlight=False)
+    console.print(f"passed {result.passed}/{result.total}; gold rows cited {result.cited}/{result.gold}; "
+                  f"unsupported numbers {result.unsupported}", highlight=False)
+    if result.passed != result.total:
+        raise typer.Exit(1)

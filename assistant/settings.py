@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.0
     candidates: int = 50  # per retriever, before fusion
 
+    # The optional LLM: any OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, hosted Qwen/DeepSeek).
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+    llm_max_tokens: int = 512
+
     @property
     def models_path(self) -> Path:
         return self.models_dir or self.var_dir / "models"

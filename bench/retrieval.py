@@ -1,7 +1,7 @@
 """Retrieval quality on the development questions: recall@1, recall@5 and MRR@10 for dense, BM25 and
 hybrid (with the fusion variants measured to choose the default).
 
-Run: .venv/bin/python bench/retrieval.py [--questions tests/fixtures/dev_questions.json]
+Run: .venv/bin/python bench/retrieval.py [--questions FILE...]
 Gold rows come from the retrieval-kind questions (the ones answered from rows, not from facts).
 """
 
@@ -45,8 +45,9 @@ def measure(retriever: Retriever, questions: list[tuple[str, set[tuple[str, int]
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--questions", type=Path, nargs="+", default=[
-        ROOT / "tests" / "fixtures" / "dev_questions.json", ROOT / "tests" / "fixtures" / "retrieval_questions.json"])
+    fixtures = ROOT / "tests" / "fixtures"
+    parser.add_argument("--questions", type=Path, nargs="+",
+                        default=[fixtures / "eval" / "dev_questions.json", fixtures / "retrieval_questions.json"])
     args = parser.parse_args()
     settings = Settings()
     corpus = load_corpus(settings.data_dir)

@@ -1,0 +1,62 @@
+"""The optional LLM: an OpenAI-compatible chat model through LangChain rewrites the template answer from
+the facts and rows, and the number guard decides whether the rewrite may be shown."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from assistant.contract import Answer
+from assistant.corpus import Corpus
+from assistant.guard import check
+from assistant.render import render
+from assistant.settings import Settings
+
+
+def chat_model(settings: Settings) -> Any | None:
+    """LangChain's ChatOpenAI when a base URL and a model are set; None means templates only."""
+    if not (settings.llm_base_url and settings.llm_model):
+        return None
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model,
+                      api_key=settings.llm_api_key or "not-needed",  # type: ignore[arg-type]
+                      temperature=0, timeout=settings.llm_timeout, max_retries=1,
+                      max_completion_tokens=settings.llm_max_tokens)
+
+
+def cited_rows(corpus: Corpus, draft: Answer) -> dict[int, str]:
+    rows = {}
+    for c in draft.citations:
+        record = corpus.record_at(c.source, c.line)
+        if record is not None:
+            rows[c.id] = f"{record.department} {record.item}.{record.title} {record.text}" + (
+                f" 最终得分{record.score} 类别内排名{record.rank}" if record.score is not None and c.line ==
+                record.anchor_line else "") + (
+                f" 评定难度系数{record.coefficient}" if record.coefficient is not None else "")
+    return rows
+
+
+def messages(corpus: Corpus, draft: Answer, lang: str) -> list[Any]:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    rows = cited_rows(corpus, draft)
+    return [SystemMessage(render("llm_system.j2", lang=lang)),
+            HumanMessage(render("llm_user.j2", question=draft.question, facts=draft.facts,
+                                citations=draft.citations, rows=rows, draft=draft.answer))]
+
+
+def rewrite(corpus: Corpus, draft: Answer, model: Any, lang: str = "zh") -> Answer:
+    """The LLM's answer if it passes the guard; else the template answer, with the reason in warnings."""
+    if draft.mode == "refusal" or not draft.citations:
+        return draft
+    try:
+        reply = model.invoke(messages(corpus, draft, lang))
+        text = reply.content if isinstance(reply.content, str) else str(reply.content)
+    except Exception as exc:  # the LLM is optional: any failure falls back to the template answer
+        return dataclasses.replace(draft, warnings=[*draft.warnings, f"llm unavailable: {type(exc).__name__}"])
+    problems = check(text, draft, cited_rows(corpus, draft))
+    if problems:
+        return dataclasses.replace(draft, warnings=[*draft.warnings,
+                                                    *(f"llm answer rejected: {p}" for p in problems)])
+    return dataclasses.replace(draft, answer=text.strip(), mode="llm")

@@ -1,0 +1,110 @@
+"""A reviewer's summary of one department: every item with its status and evidence, the score, rank and
+coefficient, and the other year when it exists. Every sentence cites its row. Markdown, HTML or JSON."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.contract import Answer, Citation, Fact
+from assistant.corpus import Corpus
+from assistant.fact_answers import FactAnswerer
+from assistant.facts import DepartmentRow
+from assistant.question import Question
+from assistant.records import Commitment
+from assistant.render import render
+from assistant.row_answers import first_quote
+from assistant.status import LABELS_ZH, Status, outcome_status
+
+
+@dataclass
+class SummaryItem:
+    record: Commitment
+    status: Status | None
+    quote: str
+    cite: int
+
+
+@dataclass
+class SummaryYear:
+    year: int
+    kind: str
+    category: str | None
+    row: DepartmentRow
+    cites: dict[str, int]
+    items: list[SummaryItem] = field(default_factory=list)
+    note: str = ""
+    status_counts: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    department: str
+    years: list[SummaryYear]
+    citations: list[Citation]
+    facts: list[Fact]
+
+    def context(self) -> dict[str, Any]:
+        return {"department": self.department, "years": self.years, "citations": self.citations}
+
+    def markdown(self, with_sources: bool = True) -> str:
+        return render("summary.md.j2", with_sources=with_sources, **self.context())
+
+    def html(self) -> str:
+        return render("summary.html.j2", **self.context())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "department": self.department,
+            "years": [{
+                "year": y.year, "kind": y.kind, "category": y.category,
+                "score": None if y.row.score is None else str(y.row.score), "rank": y.row.rank,
+                "coefficient": None if y.row.coefficient is None else str(y.row.coefficient),
+                "citations": y.cites, "note": y.note or None,
+                "items": [{"item": it.record.item, "title": it.record.title, "line": it.record.line,
+                           "status": None if it.status is None else it.status.label,
+                           "reason": None if it.status is None else it.status.reason,
+                           "quote": it.quote, "citation": it.cite} for it in y.items],
+            } for y in self.years],
+            "citations": [c.to_json() for c in self.citations],
+            "facts": [f.to_json() for f in self.facts],
+            "markdown": self.markdown(),
+        }
+
+
+def summarize(corpus: Corpus, department: str, lang: str = "zh") -> Summary:
+    helper = FactAnswerer(corpus, Question(text=department, lang="zh" if lang != "en" else "en"))
+    years = []
+    for row in sorted((d for d in corpus.departments if d.department == department), key=lambda d: d.year):
+        cites: dict[str, int] = {}
+        note = ""
+        if row.score is not None:
+            cites["score"] = helper.cite_measure(row, "score")
+        if row.rank is not None:
+            cites["rank"] = helper.cite_measure(row, "rank")
+            stats = helper.stats_for(row)
+            if stats is not None:
+                note = helper.partial_note(stats)
+        if row.coefficient is not None:
+            cites["coefficient"] = helper.cite_measure(row, "coefficient")
+        year = SummaryYear(row.year, row.kind, row.category, row, cites, note=note)
+        for record in corpus.records_of(department, row.year):
+            status = outcome_status(record)
+            quote = status.evidence if status and status.evidence else first_quote(record)
+            cite = helper.book.cite_text(record, quote)
+            year.items.append(SummaryItem(record, status, quote, cite))
+            if status is not None:
+                helper.facts.append(Fact("状态", status.label, (cite,), department, row.year, method=status.reason))
+        counts = Counter(it.status.label for it in year.items if it.status is not None)
+        year.status_counts = [(LABELS_ZH[label], counts[label])
+                              for label in ("exceeded", "met", "partial", "not_stated") if counts[label]]
+        years.append(year)
+    return Summary(department, years, helper.book.citations, helper.facts)
+
+
+def summary_answer(corpus: Corpus, question: Question, department: str) -> Answer:
+    summary = summarize(corpus, department, question.lang)
+    return Answer(question.text, summary.markdown(with_sources=False), "facts", summary.citations, summary.facts,
+                  {"rows": len(corpus.records), "filters": {"department": department},
+                   "method": "every row of the department"}, question.intent)
