@@ -59,7 +59,8 @@ SUPERLATIVE_MAX = re.compile(r"最高|最好|最优|最多|最大|最前|第一�
                              r"highest|best|top|largest|most", re.I)
 SUPERLATIVE_MIN = re.compile(r"最低|最差|最少|最小|最后一名|倒数第一|垫底|末位|"
                              r"lowest|worst|bottom|least|smallest", re.I)
-TOP_N = re.compile(rf"(?:前|top\s*)({CN_NUMBER}|\d+)\s*名?", re.I)
+TOP_N = re.compile(rf"(?:前|top\s*)({CN_NUMBER}|\d+)\s*名?|(?:最高|最低|最好|最差|最多|最少|最大|最小)的?\s*"
+                   rf"({CN_NUMBER}|\d+)\s*(?:个|家|名)", re.I)
 RANK_N = re.compile(rf"(?:排名|排在|排|位列|名列)第\s*({CN_NUMBER}|\d+)|第\s*({CN_NUMBER}|\d+)\s*(?:名|位)|"
                     r"ranked\s*(?:no\.?\s*)?(\d+)|rank\s*(\d+)", re.I)
 AVERAGE = re.compile(r"平均|均值|average|mean", re.I)
@@ -71,7 +72,7 @@ STATUS_WORDS: list[tuple[str, re.Pattern[str]]] = [
     ("exceeded", re.compile(r"超额|超过了?(?:年度|全年)?(?:目标|承诺|计划)|超出(?:目标|承诺)|超目标|超承诺|"
                             r"exceed|surpass|beat|overachiev", re.I)),
     ("not_met", re.compile(r"未完成|没有完成|没完成|未达到|未达标|没达标|落后于目标|not (?:met|meet|achiev|complet)|"
-                           r"miss(?:ed)?|fall short|fell short", re.I)),
+                           r"\bmiss(?:ed)?\b|fall short|fell short", re.I)),
     ("met", re.compile(r"完成了?(?:年度|全年)?(?:目标|承诺|任务|计划)|达标|达到(?:了)?目标|如期完成|"
                        r"\bmet\b|\bmeet\b|achiev|complet|fulfil", re.I)),
 ]
@@ -186,7 +187,7 @@ def parse(text: str, directory: Directory, categories: list[str] | None = None) 
         q.superlative = "min"
     top = TOP_N.search(t)
     if top:
-        q.top_n = cn_to_int(top.group(1))
+        q.top_n = cn_to_int(next(g for g in top.groups() if g))
         q.superlative = q.superlative or "max"
     rank = RANK_N.search(t)
     if rank and not q.departments:

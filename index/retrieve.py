@@ -34,7 +34,7 @@ def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
 
 
 def _public(metadata: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in metadata.items() if k != TOKENS_KEY}
+    return {k: v for k, v in metadata.items() if not k.startswith("_tokens")}
 
 
 class DenseRetriever:
@@ -77,7 +77,8 @@ class Bm25Retriever:
         import bm25s
 
         ids, texts, metas = self.index.documents()
-        tokens = [str(m.get(TOKENS_KEY, "")).split() or [""] for m in metas]
+        tokens = [(str(m[TOKENS_KEY]).split() if TOKENS_KEY in m else self.index.tokenizer(text)) or [""]
+                  for text, m in zip(texts, metas, strict=True)]
         bm25 = bm25s.BM25(k1=self.k1, b=self.b)
         if tokens:
             bm25.index(tokens, show_progress=False)

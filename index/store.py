@@ -16,10 +16,10 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from index.tokenize import JiebaTokenizer
+from index.tokenize import VERSION, JiebaTokenizer
 
 Progress = Callable[[int, int], None]  # (done, total)
-TOKENS_KEY = "_tokens"  # BM25 tokens, kept in the store so any process can build BM25 from it
+TOKENS_KEY = f"_tokens_v{VERSION}"  # BM25 tokens, kept in the store so any process can build BM25 from it
 BATCH = 256
 
 
@@ -141,6 +141,7 @@ class Index:
         updated = sum(1 for d in fresh if slot(d.metadata) in by_slot and by_slot[slot(d.metadata)] not in new_ids)
         stale = [doc_id for doc_id in existing if doc_id not in new_ids]
         embedded = self._write(self._collection, fresh, progress)  # embed first: a failure changes nothing
+        self._retokenize([i for i, meta in existing.items() if i in new_ids and TOKENS_KEY not in meta])
         for start in range(0, len(stale), 5000):
             self._collection.delete(ids=stale[start : start + 5000])
         if fresh or stale:
@@ -149,6 +150,17 @@ class Index:
             progress(len(docs), len(docs))
         return SyncReport(added=len(fresh) - updated, updated=updated, removed=len(stale) - updated,
                           unchanged=len(docs) - len(fresh), embedded=embedded)
+
+    def _retokenize(self, ids: list[str]) -> None:
+        """Tokens of another tokenizer version: recompute them, keep the vectors."""
+        for start in range(0, len(ids), BATCH):
+            got = self._collection.get(ids=ids[start : start + BATCH], include=["documents", "metadatas"])
+            # Chroma merges metadata on update: None removes the old version's key
+            metas = [{k: None for k in meta if k.startswith("_tokens")} | {TOKENS_KEY: " ".join(self.tokenizer(text))}
+                     for text, meta in zip(got["documents"], got["metadatas"], strict=True)]
+            self._collection.update(ids=got["ids"], metadatas=metas)
+        if ids:
+            self.generation += 1
 
     def rebuild(self, docs: Sequence[Document], progress: Progress | None = None) -> SyncReport:
         """Write a new collection aside, then swap the pointer. Vectors of unchanged documents are reused."""

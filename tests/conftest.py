@@ -91,3 +91,23 @@ def chroma_server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def assistant(corpus, embeddings, tmp_path_factory):
+    """The real assistant: real facts, the real model and an embedded Chroma in a temporary folder."""
+    from assistant.answers import Assistant, make_search_for
+    from assistant.settings import Settings
+    from index.clients import chroma_client
+
+    client = chroma_client(tmp_path_factory.mktemp("assistant-index"))
+    return Assistant(corpus, make_search_for(Settings(collection="answers"), corpus, client=client,
+                                             embeddings=embeddings))
+
+
+@pytest.fixture(scope="session")
+def facts_only(corpus):
+    """An assistant without retrieval: facts questions must never need it."""
+    from assistant.answers import Assistant
+
+    return Assistant(corpus)

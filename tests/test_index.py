@@ -112,3 +112,18 @@ def test_fusions_reward_agreement():
     assert [h.id for h in rrf][:2] == ["a", "c"] and set(rrf[0].sources) == {"dense", "bm25"}
     weighted = fuse_weighted([dense, bm25], [1.0, 1.0])
     assert {h.id for h in weighted} == {"a", "b", "c", "d"}
+
+
+def test_tokens_of_an_older_tokenizer_are_recomputed_without_embedding(index, counting, records):
+    from index.store import TOKENS_KEY
+
+    docs = to_documents(records)
+    index.sync(docs)
+    got = index.collection.get(include=["metadatas"])
+    old = [{TOKENS_KEY: None, "_tokens_v1": "old"} for _ in got["metadatas"]]  # as an older version left them
+    index.collection.update(ids=got["ids"], metadatas=old)
+    before = counting.embedded
+    report = index.sync(docs)
+    assert report.unchanged == 141 and counting.embedded == before
+    metas = index.collection.get(include=["metadatas"])["metadatas"]
+    assert all(TOKENS_KEY in m and "_tokens_v1" not in m for m in metas)
