@@ -47,7 +47,8 @@ def test_intents_and_entities(corpus, text, intent, entities):
 
 
 def test_chinese_numerals():
-    assert [cn_to_int(t) for t in ["三", "十", "十四", "二十", "二十一", "一百零五", "12"]] == [3, 10, 14, 20, 21, 105, 12]
+    numerals = ["三", "十", "十四", "二十", "二十一", "一百零五", "12"]
+    assert [cn_to_int(t) for t in numerals] == [3, 10, 14, 20, 21, 105, 12]
     assert cn_to_int("第") is None
 
 

@@ -32,13 +32,9 @@ def test_partial_note():
 
 
 def test_html_summary_escapes_data():
-    class Y:
-        year, kind, category, note, status_counts = 2022, "outcomes", "<b>类</b>", "", []
-        row = ROW
-        cites = {"score": 1, "rank": 1}
-        items: list = []
-
-    html = render("summary.html.j2", department="<script>x</script>", years=[Y()], citations=[])
+    year = {"year": 2022, "kind": "outcomes", "category": "<b>类</b>", "note": "", "status_counts": [], "row": ROW,
+            "cites": {"score": 1, "rank": 1}, "items": []}
+    html = render("summary.html.j2", department="<script>x</script>", years=[year], citations=[])
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;类&lt;/b&gt;" in html
 
 
