@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from jinja2 import UndefinedError
@@ -32,8 +33,8 @@ def test_partial_note():
 
 
 def test_html_summary_escapes_data():
-    year = {"year": 2022, "kind": "outcomes", "category": "<b>类</b>", "note": "", "status_counts": [], "row": ROW,
-            "cites": {"score": 1, "rank": 1}, "items": []}
+    year = SimpleNamespace(year=2022, kind="outcomes", category="<b>类</b>", note="", status_counts=[], row=ROW,
+                           cites={"score": 1, "rank": 1}, items=[])
     html = render("summary.html.j2", department="<script>x</script>", years=[year], citations=[])
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;类&lt;/b&gt;" in html
 
