@@ -77,3 +77,26 @@ def test_help_and_import_do_not_load_heavy_libraries():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
+
+
+def test_a_facts_question_does_not_import_torch():
+    code = (
+        "import sys\nfrom assistant.cli import app\n"
+        "sys.argv = ['review-assistant', 'ask', '卫健委得分多少?', '--json']\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert "132.98" in done.stdout, done.stderr
+    assert done.stdout.strip().endswith("[]"), done.stdout[-300:]
+
+
+def test_ask_jsonl_reads_questions_from_stdin():
+    done = subprocess.run([sys.executable, "-m", "assistant", "ask", "--jsonl", "-"],
+                          input="卫健委得分多少?\n\n发改委难度系数\n", capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["mode"] for a in answers] == ["facts", "facts"]
+    assert answers[1]["citations"][0] == {"id": 1, "source": "002_54d987597a722985.txt", "line": 34, "year": 2023,
+                                          "kind": "targets", "department": "市发展改革委", "item": 1,
+                                          "field": "评定难度系数", "quote": "1.1599"}
