@@ -93,7 +93,8 @@ def test_a_facts_question_does_not_import_torch():
 
 def test_ask_jsonl_reads_questions_from_stdin():
     done = subprocess.run([sys.executable, "-m", "assistant", "ask", "--jsonl", "-"],
-                          input="卫健委得分多少?\n\n发改委难度系数\n", capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          input="卫健委得分多少?\n\n发改委难度系数\n", capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     answers = [json.loads(line) for line in done.stdout.splitlines()]
     assert [a["mode"] for a in answers] == ["facts", "facts"]
