@@ -331,3 +331,18 @@ def eval_command(
                   f"unsupported numbers {result.unsupported}", highlight=False)
     if result.passed != result.total:
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Default 127.0.0.1 (REVIEW_ASSISTANT_HOST)")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Default 8000 (REVIEW_ASSISTANT_PORT)")] = None,
+) -> None:
+    """Serve the JSON API, the OpenAI-compatible endpoints and the chat page under uvicorn."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level="info", timeout_graceful_shutdown=5)

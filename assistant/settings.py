@@ -46,6 +46,28 @@ class Settings(BaseSettings):
     llm_timeout: float = 60.0
     llm_max_tokens: int = 512
 
+    # The HTTP service.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_keys: str = ""  # comma-separated; when set, every route but /health and static files needs a Bearer key
+    cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser
+    max_body_bytes: int = 65536
+    max_messages: int = 50
+    audit_log: Path | None = None  # default: var_dir/audit.jsonl
+    model_name: str = "review-assistant"  # the model id the OpenAI-compatible endpoints report
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_log or self.var_dir / "audit.jsonl"
+
     @property
     def models_path(self) -> Path:
         return self.models_dir or self.var_dir / "models"

