@@ -10,11 +10,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.audit import AuditLog
@@ -103,8 +104,10 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "suggestions": exc.suggestions}, status_code=404)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not JSON: a bad request body, named like any other field
+            return JSONResponse({"detail": "body: not valid JSON", "field": "body"}, status_code=422)
         detail = str(exc.detail)
         field = detail.split(":", 1)[0] if ":" in detail and exc.status_code == 422 else None
         return JSONResponse({"detail": detail, "field": field}, status_code=exc.status_code,

@@ -46,7 +46,7 @@ def departments(service: ServiceDep) -> list[dict]:
 
 @router.get("/departments/{name}", response_model=SummaryModel, responses={404: {"model": ErrorModel}},
             tags=["departments"])
-def department(name: Annotated[str, Path(max_length=100)], service: ServiceDep) -> dict:
+def department(name: Annotated[str, Path(max_length=100, examples=["卫健委"])], service: ServiceDep) -> dict:
     """The cited summary of one department (aliases work), with its category's scores for a chart."""
     return service.department(name)
 
@@ -65,7 +65,8 @@ def search(
 
 @router.get("/sources/{source}/lines/{line}", response_model=SourceLineModel, responses={404: {"model": ErrorModel}},
             tags=["sources"])
-def source_line(source: Annotated[str, Path(max_length=300)], line: Annotated[int, Path(ge=1, le=10_000_000)],
+def source_line(source: Annotated[str, Path(max_length=300, examples=["000_7fc1be17f2f87087.txt"])],
+                line: Annotated[int, Path(ge=1, le=10_000_000, examples=[21])],
                 service: ServiceDep) -> dict:
     """The cited row as it stands in the file."""
     return service.source_line(source, line)

@@ -13,12 +13,22 @@ from typing import Any
 from assistant.contract import Answer, Fact
 from assistant.corpus import Corpus
 from assistant.fact_answers import MEASURE_FIELD, FactAnswerer
-from assistant.question import Question, is_english, parse
+from assistant.question import Question, decide_intent, is_english, parse
 from assistant.render import render
 from assistant.row_answers import RowAnswerer, Search
 from assistant.summary import summary_answer
 
 MAX_QUESTION = 1000
+REFERENCE = re.compile(r"它|其|该部门|该单位|这个部门|那个部门|这家|那家|他们|同一|\b(?:it|its|they|their|that department)\b",
+                       re.I)
+
+
+def refers_back(q: Question) -> bool:
+    """A follow-up about the department just discussed: "那它2023年的难度系数呢?" or a bare "难度系数呢?"."""
+    if REFERENCE.search(q.text):
+        return True
+    return q.measure is not None and not (q.category or q.superlative or q.top_n or q.comparison or q.aggregate
+                                          or q.rank_n)
 
 
 class Assistant:
@@ -42,7 +52,7 @@ class Assistant:
 
     def parse(self, text: str, history: list[str] | None = None, filters: dict[str, Any] | None = None) -> Question:
         q = parse(text[:MAX_QUESTION], self.corpus.directory, self.categories)
-        if not q.departments and not q.unknown_departments and history:
+        if not q.departments and not q.unknown_departments and history and refers_back(q):
             for earlier in reversed(history):  # "那它2023年的难度系数呢?" after a question about 市水利局
                 found = self.corpus.directory.find(earlier)
                 if found:
@@ -57,6 +67,8 @@ class Assistant:
                 q.departments = [name] if name else q.departments
             elif key == "category" and value:
                 q.category = str(value)
+        if filters:
+            q.intent = decide_intent(q)
         return q
 
     def ask(self, text: str, history: list[str] | None = None, filters: dict[str, Any] | None = None) -> Answer:

@@ -26,15 +26,11 @@ class Citation:
     sheet: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        return {
             "id": self.id, "source": self.source, "line": self.line, "year": self.year, "kind": self.kind,
             "department": self.department, "item": self.item, "field": self.field, "quote": self.quote,
+            "span": None if self.span is None else list(self.span), "sheet": self.sheet,
         }
-        if self.span is not None:
-            out["span"] = list(self.span)
-        if self.sheet is not None:
-            out["sheet"] = self.sheet
-        return out
 
 
 @dataclass(frozen=True)

@@ -213,11 +213,11 @@ def parse(text: str, directory: Directory, categories: list[str] | None = None) 
     elif OUTCOME_HINT.search(t):
         q.kind_hint = "outcomes"
     q.wants_number = bool(WANTS_NUMBER.search(t))
-    q.intent = _intent(q)
+    q.intent = decide_intent(q)
     return q
 
 
-def _intent(q: Question) -> Intent:
+def decide_intent(q: Question) -> Intent:
     if q.unknown_departments and not q.departments:
         return "unanswerable"
     if q.summary and q.departments:

@@ -111,3 +111,60 @@ def facts_only(corpus):
     from assistant.answers import Assistant
 
     return Assistant(corpus)
+
+
+@pytest.fixture(scope="session")
+def shared_service(corpus, embeddings, tmp_path_factory):
+    """The real service (index, model, facts) on an embedded Chroma in a temporary folder."""
+    from assistant.service import Service
+    from assistant.settings import Settings
+    from index.clients import chroma_client
+
+    var = tmp_path_factory.mktemp("service-var")
+    settings = Settings(var_dir=var, models_dir=ROOT / "var" / "models", collection="service")
+    return Service(settings, client=chroma_client(var / "index"), embeddings=embeddings)
+
+
+def start_server(tmp_path, env: dict[str, str] | None = None):
+    """`review-assistant serve` as a real process on 127.0.0.1; returns (process, base URL)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    var = tmp_path / "var"
+    log = (tmp_path / "server.log").open("w")
+    environment = {**os.environ, "REVIEW_ASSISTANT_VAR_DIR": str(var),
+                   "REVIEW_ASSISTANT_MODELS_DIR": str(ROOT / "var" / "models"), **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=2):
+                return proc, base
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError((tmp_path / "server.log").read_text()[-3000:]) from None
+            time.sleep(0.5)
+
+
+def stop_server(proc) -> None:
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    proc, base = start_server(tmp_path_factory.mktemp("live-server"))
+    yield base
+    stop_server(proc)

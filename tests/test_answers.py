@@ -142,3 +142,10 @@ def test_two_years_two_rows(assistant):
     answer = assistant.ask("水利局2022年完成了多少座水库山塘治理,2023年计划水库除险加固几座?")
     assert "36座" in answer.answer and "8座" in answer.answer
     assert {(OUTCOMES, 24), (TARGETS, 70)} <= cited(answer)
+
+
+def test_a_new_question_does_not_inherit_the_department(facts_only):
+    answer = facts_only.ask("社会发展类的平均得分是多少?", history=["市水利局2022年得分多少?"])
+    assert "131.79" in answer.answer
+    bare = facts_only.ask("2023年的难度系数呢?", history=["市水利局2022年得分多少?"])
+    assert "1.1438" in bare.answer

@@ -100,4 +100,5 @@ def test_ask_jsonl_reads_questions_from_stdin():
     assert [a["mode"] for a in answers] == ["facts", "facts"]
     assert answers[1]["citations"][0] == {"id": 1, "source": "002_54d987597a722985.txt", "line": 34, "year": 2023,
                                           "kind": "targets", "department": "市发展改革委", "item": 1,
-                                          "field": "评定难度系数", "quote": "1.1599"}
+                                          "field": "评定难度系数", "quote": "1.1599", "span": None,
+                                          "sheet": None}

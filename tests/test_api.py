@@ -1,0 +1,161 @@
+"""Routes through FastAPI's TestClient, on the real service."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from assistant.settings import Settings
+from tests.conftest import OUTCOMES, ROOT, TARGETS
+
+pytestmark = pytest.mark.slow
+
+
+def make_client(service, tmp_path, **settings):
+    s = Settings(var_dir=tmp_path, models_dir=ROOT / "var" / "models", collection="service", **settings)
+    app = create_app(s, make_service=lambda _: service)
+    return TestClient(app), s
+
+
+@pytest.fixture
+def client(shared_service, tmp_path):
+    c, _ = make_client(shared_service, tmp_path)
+    with c:
+        yield c
+
+
+def test_ask_returns_the_contract(client, tmp_path):
+    r = client.post("/api/ask", json={"question": "市水利局2023年的评定难度系数是多少?"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["mode"] == "facts" and "1.1438" in body["answer"]
+    assert body["citations"][0] | {"source": TARGETS, "line": 66} == body["citations"][0]
+    assert body["searched"]["rows"] == 141 and body["data_version"]
+    entry = json.loads((tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["question"] == "市水利局2023年的评定难度系数是多少?" and entry["mode"] == "facts"
+    assert entry["cited_rows"] == [{"source": TARGETS, "line": 66, "field": "评定难度系数"}]
+    assert entry["data_version"] == body["data_version"] and "time" in entry and entry["warnings"] == []
+
+
+def test_ask_with_filters(client):
+    r = client.post("/api/ask", json={"question": "得分多少?", "filters": {"department": "卫健委"}})
+    assert "132.98" in r.json()["answer"]
+
+
+def test_departments_and_summary_with_aliases(client):
+    rows = client.get("/api/departments").json()
+    assert len(rows) == 28 and {"department", "score", "rank", "coefficient", "source", "line"} <= set(rows[0])
+    summary = client.get("/api/departments/文旅局").json()
+    assert summary["department"] == "市文化广电旅游局" and "130.34" in summary["markdown"]
+    assert summary["chart"]["category"] == "社会发展类" and len(summary["chart"]["departments"]) == 4
+    missing = client.get("/api/departments/市教育局")
+    assert missing.status_code == 404 and missing.json()["suggestions"]
+
+
+def test_search_and_source_lines(client):
+    rows = client.get("/api/search", params={"q": "为农服务网点", "k": 3, "year": 2022}).json()
+    assert rows[0]["line"] == 50 and rows[0]["department"] == "市供销社" and len(rows) <= 3
+    assert all(r["year"] == 2022 for r in rows)
+    line = client.get(f"/api/sources/{OUTCOMES}/lines/50").json()
+    assert line["raw"].startswith("\t3.打造供销社助农共富") and line["record"]["department"] == "市供销社"
+    assert client.get(f"/api/sources/{OUTCOMES}/lines/3").json()["record"] is None  # a category line: no record
+    assert client.get("/api/sources/nope.txt/lines/1").status_code == 404
+    assert client.get("/api/search", params={"q": "x", "department": "市教育局"}).status_code == 404
+
+
+def test_health(client):
+    h = client.get("/health").json()
+    assert h["status"] == "ok" and h["index_loaded"] and h["indexed_rows"] == 141 and h["data_version"]
+
+
+@pytest.mark.parametrize(("request_args", "status", "field"), [
+    ({"json": {"question": "问" * 1001}}, 422, "question"),
+    ({"json": {"question": ""}}, 422, "question"),
+    ({"json": {}}, 422, "question"),
+    ({"json": {"question": "x", "filters": {"year": 99999}}}, 422, "filters.year"),
+    ({"json": {"question": "x", "extra": 1}}, 422, "extra"),
+    ({"content": b'{"question": "' + b"a" * 70000 + b'"}', "headers": {"content-type": "application/json"}}, 413,
+     "body"),
+])
+def test_limits_name_the_field(client, request_args, status, field):
+    r = client.post("/api/ask", **request_args)
+    assert r.status_code == status
+    assert r.json()["field"] == field
+
+
+def test_chat_limits(client):
+    too_many = [{"role": "user", "content": "卫健委得分?"}] * 51
+    r = client.post("/v1/chat/completions", json={"model": "m", "messages": too_many})
+    assert r.status_code == 422 and r.json()["field"] == "messages"
+    r = client.post("/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "问" * 1001}]})
+    assert r.status_code == 422 and r.json()["field"] == "messages[-1].content"
+    r = client.post("/v1/chat/completions", json={"model": "m", "messages": [{"role": "system", "content": "hi"}]})
+    assert r.status_code == 422
+
+
+def test_chat_uses_earlier_messages_as_context(client):
+    messages = [{"role": "user", "content": "市水利局2022年得分多少?"},
+                {"role": "assistant", "content": "125.27"},
+                {"role": "user", "content": "那它2023年的难度系数呢?"}]
+    body = client.post("/v1/chat/completions", json={"model": "m", "messages": messages}).json()
+    content = body["choices"][0]["message"]["content"]
+    assert "1.1438" in content and "来源 Sources:\n[1] 002_54d987597a722985.txt:66" in content
+    assert body["citations"][0]["line"] == 66
+
+
+def test_api_keys(shared_service, tmp_path):
+    c, _ = make_client(shared_service, tmp_path, api_keys="k1, k2")
+    with c:
+        assert c.get("/health").status_code == 200
+        assert c.get("/static/app.js").status_code == 200
+        assert c.get("/api/departments").status_code == 401
+        assert c.get("/api/departments", headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert c.get("/api/departments", headers={"Authorization": "Bearer k2"}).status_code == 200
+        assert c.post("/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "x"}]}
+                      ).status_code == 401
+        assert c.get("/v1/models", headers={"Authorization": "Bearer k1"}).json()["data"][0]["id"]
+
+
+def test_no_stack_trace_reaches_a_client(shared_service, tmp_path, monkeypatch):
+    c, _ = make_client(shared_service, tmp_path)
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(shared_service, "departments", boom)
+    with TestClient(c.app, raise_server_exceptions=False) as client:
+        r = client.get("/api/departments")
+    assert r.status_code == 500
+    assert "secret" not in r.text and "Traceback" not in r.text and "incident" in r.json()["detail"]
+
+
+def test_cors_origins_are_a_setting(shared_service, tmp_path):
+    c, _ = make_client(shared_service, tmp_path, cors_origins="http://intranet.example")
+    with c:
+        r = c.options("/api/ask", headers={"Origin": "http://intranet.example", "Access-Control-Request-Method": "POST"})
+        assert r.headers["access-control-allow-origin"] == "http://intranet.example"
+        r = c.options("/api/ask", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+        assert "access-control-allow-origin" not in r.headers
+
+
+def test_pages_and_openapi(client):
+    assert "<textarea" in client.get("/").text
+    assert client.get("/departments/卫健委").status_code == 200
+    assert "https://" not in client.get("/static/app.js").text  # no CDN: works offline
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/ask", "/api/departments", "/api/departments/{name}", "/api/search",
+            "/api/sources/{source}/lines/{line}", "/health", "/v1/models", "/v1/chat/completions"} <= set(paths)
+    assert client.get("/docs").status_code == 200
+
+
+def test_importing_api_loads_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = ("import sys, api, api.app\nprint([m for m in ('torch', 'chromadb', 'sentence_transformers') "
+            "if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
