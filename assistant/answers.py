@@ -19,8 +19,8 @@ from assistant.row_answers import RowAnswerer, Search
 from assistant.summary import summary_answer
 
 MAX_QUESTION = 1000
-REFERENCE = re.compile(r"它|其|该部门|该单位|这个部门|那个部门|这家|那家|他们|同一|\b(?:it|its|they|their|that department)\b",
-                       re.I)
+REFERENCE = re.compile(r"它|其|该部门|该单位|这个部门|那个部门|这家|那家|他们|同一|"
+                       r"\b(?:it|its|they|their|that department)\b", re.I)
 
 
 def refers_back(q: Question) -> bool:

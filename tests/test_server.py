@@ -17,7 +17,10 @@ def sdk(live_server):
     return openai.OpenAI(base_url=live_server + "/v1", api_key="unused", max_retries=0, timeout=120)
 
 
-@pytest.mark.parametrize("question", ["市水利局2022年最终得分多少?", "为农服务网点有多少家?", "哪些部门超额完成了目标?"])
+QUESTIONS = ["市水利局2022年最终得分多少?", "为农服务网点有多少家?", "哪些部门超额完成了目标?"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
 def test_streamed_text_equals_plain_text_and_citations_arrive(sdk, question):
     messages = [{"role": "user", "content": question}]
     plain = sdk.chat.completions.create(model="review-assistant", messages=messages)
@@ -49,8 +52,8 @@ def test_models_and_context(sdk):
 
 
 def test_sse_ends_with_done(live_server):
-    with httpx.stream("POST", live_server + "/v1/chat/completions", timeout=60,
-                      json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "卫健委得分多少?"}]}) as r:
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "卫健委得分多少?"}]}
+    with httpx.stream("POST", live_server + "/v1/chat/completions", timeout=60, json=body) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         events = [line for line in r.iter_lines() if line]
     assert events[-1] == "data: [DONE]" and all(e.startswith("data: ") for e in events)
