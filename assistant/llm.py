@@ -22,7 +22,9 @@ def chat_model(settings: Settings) -> Any | None:
     return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model,
                       api_key=settings.llm_api_key or "not-needed",  # type: ignore[arg-type]
                       temperature=0, timeout=settings.llm_timeout, max_retries=1,
-                      max_completion_tokens=settings.llm_max_tokens)
+                      max_completion_tokens=settings.llm_max_tokens,
+                      # servers that predate max_completion_tokens (llama.cpp's, vLLM's older ones) read max_tokens
+                      extra_body={"max_tokens": settings.llm_max_tokens})
 
 
 def cited_rows(corpus: Corpus, draft: Answer) -> dict[int, str]:

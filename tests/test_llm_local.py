@@ -45,7 +45,8 @@ def llm_server(tmp_path_factory):
     port = free_port()
     log = (tmp_path_factory.mktemp("llm") / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "8192", "--model_alias", "gemma-3-270m"],
+                             "--port", str(port), "--n_ctx", "8192", "--model_alias", "gemma-3-270m",
+                             "--chat_format", "gemma"],
                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while True:
@@ -59,16 +60,20 @@ def llm_server(tmp_path_factory):
             time.sleep(0.5)
     yield f"http://127.0.0.1:{port}/v1"
     proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
     log.close()
 
 
 def test_no_invented_number_reaches_the_user(corpus, llm_server):
-    model = chat_model(Settings(llm_base_url=llm_server, llm_model="gemma-3-270m", llm_max_tokens=200))
+    model = chat_model(Settings(llm_base_url=llm_server, llm_model="gemma-3-270m", llm_max_tokens=96,
+                                llm_timeout=300))
     assert model is not None
     with_llm = Assistant(corpus, chat=model)
     template = Assistant(corpus)
-    called = 0
+    called, rejected = 0, []
     for question in QUESTIONS:
         answer = with_llm.ask(question)
         draft = template.ask(question)
@@ -79,4 +84,8 @@ def test_no_invented_number_reaches_the_user(corpus, llm_server):
         else:
             assert answer.answer == draft.answer  # the template answer, and the reason is recorded
             assert any(w.startswith("llm answer rejected") for w in answer.warnings)
+            rejected += answer.warnings
+        assert check(answer.answer, draft, cited_rows(corpus, draft)) == []  # what the user sees is supported
     assert called == len(QUESTIONS)
+    assert rejected, "the 270M model should have been caught at least once"
+    print("\n".join(rejected))
