@@ -12,21 +12,21 @@ from api.schemas import (
     AskRequest,
     DepartmentModel,
     ErrorModel,
-    HealthModel,
     RowModel,
     SourceLineModel,
     SummaryModel,
 )
+from assistant.service import Health
 
 health_router = APIRouter()
 router = APIRouter(prefix="/api", dependencies=[Depends(require_key)],
                    responses={401: {"model": ErrorModel}, 413: {"model": ErrorModel}, 422: {"model": ErrorModel}})
 
 
-@health_router.get("/health", response_model=HealthModel, tags=["service"])
-def health(service: ServiceDep) -> HealthModel:
+@health_router.get("/health", response_model=Health, tags=["service"])
+def health(service: ServiceDep) -> Health:
     """Whether the index is loaded, with the data's and the index's versions."""
-    return HealthModel(**service.health().__dict__)
+    return service.health()
 
 
 @router.post("/ask", response_model=AnswerModel, tags=["answers"])

@@ -109,16 +109,6 @@ class SourceLineModel(BaseModel):
     record: dict[str, Any] | None
 
 
-class HealthModel(BaseModel):
-    status: str
-    index_loaded: bool
-    rows: int
-    indexed_rows: int
-    data_version: str
-    index_version: str
-    llm: bool
-
-
 class ErrorModel(BaseModel):
     detail: str
     field: str | None = None

