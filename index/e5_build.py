@@ -147,6 +147,9 @@ def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[st
 def build_e5(target: Path, weights: Path | None = None, tokenizer_json: Path | None = None,
              dtype: str = "float16") -> Path:
     """Write the sentence-transformers model to `target`, atomically (a half-built model is never seen)."""
+    from index.embeddings import offline
+
+    offline()
     import torch
     from sentence_transformers import SentenceTransformer, models  # type: ignore[attr-defined]
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast

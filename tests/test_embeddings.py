@@ -70,3 +70,17 @@ def test_tokenizer_gives_xlmr_ids(embeddings, records):
 
 def test_prompts_are_e5s(embeddings):
     assert (embeddings.query_prompt, embeddings.document_prompt) == ("query: ", "passage: ")
+
+
+def test_any_sentence_transformers_model_by_path_loads_the_same_way(embeddings, tmp_path):
+    """A local path (as a site's bge-small-zh-v1.5 would be) goes through the same loading code."""
+    from assistant.settings import Settings
+    from index.embeddings import load_embeddings, model_path
+
+    settings = Settings()
+    path = model_path(settings.embedding_model, settings.models_path)
+    by_path = load_embeddings(str(path), tmp_path / "unused", dtype="float32")
+    a = np.array(by_path.embed_documents(["全市新增上市公司5家"]))
+    b = np.array(embeddings.embed_documents(["全市新增上市公司5家"]))
+    assert by_path.query_prompt == "query: " and float((a * b).sum()) > 0.99
+    assert not (tmp_path / "unused").exists()  # nothing was built for a path
