@@ -43,6 +43,7 @@ class Service:
         self._lock = threading.Lock()
         if build_index:
             index_corpus(self.stack, self.corpus)
+            self.stack.hybrid.search("预热 warm up", 1)  # load the model and BM25 now, not on the first request
         if chat is None:
             from assistant.llm import chat_model
 
