@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from index.store import TOKENS_KEY, Index
+from index.snapshot import Snapshot
+from index.store import Index
 
 Filters = dict[str, str | int | float | bool]
 
@@ -26,89 +28,103 @@ class Retriever(Protocol):
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]: ...
 
 
-def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
-    clauses = [{key: value} for key, value in (filters or {}).items() if value is not None]
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+class Ranker(Protocol):
+    """Ids and scores, best first, without the rows' text: what fusion needs."""
+
+    index: Index
+
+    def rank(self, query: str, depth: int, filters: Filters | None = None) -> list[Hit]: ...
 
 
-def _public(metadata: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in metadata.items() if not k.startswith("_tokens")}
+def hydrate(index: Index, ranked: Sequence[Hit]) -> list[Hit]:
+    """Fill in the text and metadata of ranked ids (one read of the few rows returned)."""
+    rows = index.fetch([h.id for h in ranked])
+    return [Hit(h.id, rows[h.id][0], rows[h.id][1], h.score, h.sources) for h in ranked if h.id in rows]
+
+
+def top(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """The k rows with the highest scores, best first; ties keep row order."""
+    if rows.size > k:
+        part = np.argpartition(-scores[rows], k - 1)[:k]
+        rows = rows[part]
+    return rows[np.lexsort((rows, -scores[rows]))]
 
 
 class DenseRetriever:
+    """Chroma's HNSW for an unfiltered query. A filtered query is exact: cosine over the rows that pass
+    the filter, from the in-memory snapshot, since Chroma's local filter scans every row (see snapshot)."""
+
     def __init__(self, index: Index):
         self.index = index
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
-        if k <= 0 or not query.strip():
+    def rank(self, query: str, depth: int, filters: Filters | None = None) -> list[Hit]:
+        if depth <= 0 or not query.strip():
             return []
         total = self.index.count()
         if total == 0:
             return []
         vector = self.index.embeddings.embed_query(query)
-        found = self.index.collection.query(query_embeddings=[vector], n_results=min(k, total),
-                                            where=chroma_where(filters),
-                                            include=["documents", "metadatas", "distances"])
-        return [
-            Hit(i, text, _public(meta), 1.0 - float(dist), ("dense",))
-            for i, text, meta, dist in zip(found["ids"][0], found["documents"][0], found["metadatas"][0],
-                                           found["distances"][0], strict=True)
-        ]
+        if not any(v is not None for v in (filters or {}).values()):
+            found = self.index.collection.query(query_embeddings=[vector], n_results=min(depth, total),
+                                                include=["distances"])
+            return [Hit(i, "", {}, 1.0 - float(dist), ("dense",))
+                    for i, dist in zip(found["ids"][0], found["distances"][0], strict=True)]
+        snap = self.index.snapshot()
+        keep = snap.mask(filters)
+        rows = np.arange(len(snap)) if keep is None else np.flatnonzero(keep)
+        if rows.size == 0:
+            return []
+        q = np.asarray(vector, dtype=np.float32)
+        q /= max(float(np.linalg.norm(q)), 1e-12)
+        scores = np.zeros(len(snap), dtype=np.float32)
+        scores[rows] = snap.vectors[rows] @ q
+        return [Hit(snap.ids[i], "", {}, float(scores[i]), ("dense",)) for i in top(scores, rows, depth)]
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        return hydrate(self.index, self.rank(query, k, filters))
 
 
 class Bm25Retriever:
-    """BM25 over the tokens stored with each document; rebuilt in memory when the index changes."""
+    """BM25 (bm25s) over the token ids of the snapshot; rebuilt when the index changes."""
 
     def __init__(self, index: Index, k1: float = 1.5, b: float = 0.75):
         self.index = index
         self.k1, self.b = k1, b
-        self._generation = -1
-        self._bm25: Any = None
-        self._ids: list[str] = []
-        self._texts: list[str] = []
-        self._metas: list[dict[str, Any]] = []
-        self._columns: dict[str, np.ndarray] = {}
+        self._built: tuple[tuple[str, int], Any] | None = None  # (collection and generation, its BM25)
+        self._lock = threading.Lock()
 
-    def _ensure(self) -> None:
-        if self._generation == self.index.generation and self._bm25 is not None:
-            return
-        import bm25s
+    def _bm25(self, snap: Snapshot) -> Any:
+        with self._lock:
+            key = (self.index.collection.name, snap.generation)
+            if self._built is None or self._built[0] != key:
+                import bm25s
 
-        ids, texts, metas = self.index.documents()
-        tokens = [(str(m[TOKENS_KEY]).split() if TOKENS_KEY in m else self.index.tokenizer(text)) or [""]
-                  for text, m in zip(texts, metas, strict=True)]
-        bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-        if tokens:
-            bm25.index(tokens, show_progress=False)
-        self._bm25, self._ids, self._texts = bm25, ids, texts
-        self._metas = [_public(m) for m in metas]
-        self._columns = {}
-        self._generation = self.index.generation
+                self._built = None
+                bm25 = bm25s.BM25(k1=self.k1, b=self.b)
+                if len(snap):
+                    bm25.index((snap.doc_tokens, snap.vocab), create_empty_token=False, show_progress=False)
+                self._built = (key, bm25)
+            return self._built[1]
 
-    def _column(self, key: str) -> np.ndarray:
-        if key not in self._columns:
-            self._columns[key] = np.array([m.get(key) for m in self._metas], dtype=object)
-        return self._columns[key]
-
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
-        self._ensure()
-        if k <= 0 or not self._ids:
+    def rank(self, query: str, depth: int, filters: Filters | None = None) -> list[Hit]:
+        if depth <= 0 or not query.strip():
             return []
-        vocab = self._bm25.vocab_dict
-        terms = [t for t in self.index.tokenizer(query) if t in vocab]
+        snap = self.index.snapshot()
+        if not len(snap):
+            return []
+        bm25 = self._bm25(snap)
+        terms = [snap.vocab[t] for t in self.index.tokenizer(query) if t in snap.vocab]
         if not terms:
             return []
-        scores = np.asarray(self._bm25.get_scores(terms), dtype=np.float64)
-        for key, value in (filters or {}).items():
-            if value is not None:
-                scores = np.where(self._column(key) == value, scores, 0.0)
-        positive = np.flatnonzero(scores > 0)
-        if positive.size == 0:
+        scores = np.asarray(bm25.get_scores_from_ids(terms), dtype=np.float64)
+        keep = snap.mask(filters)
+        rows = np.flatnonzero((scores > 0) if keep is None else (scores > 0) & keep)
+        if rows.size == 0:
             return []
-        top = positive[np.argsort(-scores[positive], kind="stable")[:k]]
-        return [Hit(self._ids[i], self._texts[i], self._metas[i], float(scores[i]), ("bm25",)) for i in top]
+        return [Hit(snap.ids[i], "", {}, float(scores[i]), ("bm25",)) for i in top(scores, rows, depth)]
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        return hydrate(self.index, self.rank(query, k, filters))
 
 
 Fusion = Literal["rrf", "weighted"]
@@ -148,18 +164,22 @@ def fuse_weighted(rankings: Sequence[Sequence[Hit]], weights: Sequence[float]) -
 
 
 class HybridRetriever:
-    def __init__(self, dense: Retriever, bm25: Retriever, fusion: Fusion = "rrf", rrf_k: int = 60,
+    def __init__(self, dense: Ranker, bm25: Ranker, fusion: Fusion = "rrf", rrf_k: int = 60,
                  weights: tuple[float, float] = (1.0, 1.0), candidates: int = 50):
         self.dense, self.bm25 = dense, bm25
+        self.index = dense.index
         self.fusion, self.rrf_k, self.weights, self.candidates = fusion, rrf_k, weights, candidates
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
-        if k <= 0:
+    def rank(self, query: str, depth: int, filters: Filters | None = None) -> list[Hit]:
+        if depth <= 0:
             return []
-        depth = max(k, self.candidates)
-        rankings = [self.dense.search(query, depth, filters), self.bm25.search(query, depth, filters)]
+        wide = max(depth, self.candidates)
+        rankings = [self.dense.rank(query, wide, filters), self.bm25.rank(query, wide, filters)]
         if self.fusion == "rrf":
             fused = fuse_rrf(rankings, self.weights, self.rrf_k)
         else:
             fused = fuse_weighted(rankings, self.weights)
-        return fused[:k]
+        return fused[:depth]
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        return hydrate(self.index, self.rank(query, k, filters))

@@ -8,14 +8,17 @@ moves the pointer only when the new one is complete, so a failed rebuild leaves 
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from index.snapshot import PAGE, Snapshot, take_snapshot
 from index.tokenize import VERSION, JiebaTokenizer
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -33,6 +36,12 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Stored:
+    slot: tuple[Any, Any]  # (source, line)
+    tokens_current: bool  # BM25 tokens of this tokenizer version are stored
 
 
 def slot(metadata: dict[str, Any]) -> tuple[Any, Any]:
@@ -55,6 +64,8 @@ class Index:
         self.tokenizer = tokenizer or JiebaTokenizer()
         self._pointer = client.get_or_create_collection(f"{name}__active", embedding_function=None)
         self._collection: Any = None
+        self._snapshot: tuple[int, Snapshot] | None = None
+        self._snapshot_lock = threading.Lock()
         self.generation = 0  # bumps whenever the live collection changes; retrievers rebuild BM25 on it
         self.refresh()
 
@@ -83,46 +94,53 @@ class Index:
     def count(self) -> int:
         return int(self._collection.count())
 
-    def stored(self, collection: Any = None) -> dict[str, dict[str, Any]]:
-        """id -> metadata of every stored document."""
+    def stored(self, collection: Any = None) -> dict[str, Stored]:
+        """id -> slot of every stored document, read a page at a time."""
         target = collection or self._collection
-        found: dict[str, dict[str, Any]] = {}
-        total = target.count()
-        for offset in range(0, total, 5000):
-            got = target.get(include=["metadatas"], limit=5000, offset=offset)
-            found.update(zip(got["ids"], got["metadatas"], strict=True))
+        found: dict[str, Stored] = {}
+        for offset in range(0, target.count(), PAGE):
+            got = target.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for doc_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+                meta = meta or {}
+                found[doc_id] = Stored(slot(meta), TOKENS_KEY in meta)
         return found
 
-    def documents(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        """ids, texts and metadata of every stored document (for BM25)."""
-        ids: list[str] = []
-        texts: list[str] = []
-        metas: list[dict[str, Any]] = []
-        total = self._collection.count()
-        for offset in range(0, total, 5000):
-            got = self._collection.get(include=["documents", "metadatas"], limit=5000, offset=offset)
-            ids += got["ids"]
-            texts += got["documents"]
-            metas += got["metadatas"]
-        return ids, texts, metas
+    def snapshot(self) -> Snapshot:
+        """The live collection in memory (ids, filter columns, vectors, BM25 tokens), taken once per change."""
+        with self._snapshot_lock:
+            if self._snapshot is None or self._snapshot[0] != self.generation:
+                self._snapshot = None  # let the old one go before the new one is read
+                self._snapshot = (self.generation, take_snapshot(self._collection, TOKENS_KEY, self.tokenizer,
+                                                                 self.generation))
+            return self._snapshot[1]
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """id -> (text, metadata without the BM25 tokens), for the few rows a search returns."""
+        if not ids:
+            return {}
+        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        return {i: (text or "", {k: v for k, v in (meta or {}).items() if not k.startswith("_tokens")})
+                for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
 
     # ---- writing --------------------------------------------------------------------------------
 
     def _write(self, collection: Any, docs: Sequence[Document], progress: Progress | None,
-               vectors: dict[str, list[float]] | None = None) -> int:
+               known: dict[str, np.ndarray] | None = None) -> int:
         """Add documents, embedding only those without a known vector. Returns how many were embedded."""
-        vectors = vectors or {}
+        known = known or {}
         embedded = 0
         for start in range(0, len(docs), BATCH):
             batch = list(docs[start : start + BATCH])
-            need = [d for d in batch if d.id not in vectors]
+            need = [d for d in batch if str(d.id) not in known]
+            fresh: dict[str, Any] = {}
             if need:
-                fresh = self.embeddings.embed_documents([d.page_content for d in need])
-                vectors.update({str(d.id): v for d, v in zip(need, fresh, strict=True)})
+                vectors = self.embeddings.embed_documents([d.page_content for d in need])
+                fresh = {str(d.id): v for d, v in zip(need, vectors, strict=True)}
                 embedded += len(need)
             collection.upsert(
                 ids=[str(d.id) for d in batch],
-                embeddings=[vectors[str(d.id)] for d in batch],
+                embeddings=np.asarray([fresh[str(d.id)] if str(d.id) in fresh else known[str(d.id)] for d in batch],
+                                      dtype=np.float32),
                 documents=[d.page_content for d in batch],
                 metadatas=[{**clean_metadata(d.metadata), TOKENS_KEY: " ".join(self.tokenizer(d.page_content))}
                            for d in batch],
@@ -135,15 +153,15 @@ class Index:
         """Make the live collection hold exactly `docs`: unchanged ids are not embedded again."""
         docs = _unique(docs)
         existing = self.stored()
-        by_slot = {slot(meta): doc_id for doc_id, meta in existing.items()}
+        by_slot = {row.slot: doc_id for doc_id, row in existing.items()}
         new_ids = {str(d.id) for d in docs}
         fresh = [d for d in docs if str(d.id) not in existing]
         updated = sum(1 for d in fresh if slot(d.metadata) in by_slot and by_slot[slot(d.metadata)] not in new_ids)
         stale = [doc_id for doc_id in existing if doc_id not in new_ids]
         embedded = self._write(self._collection, fresh, progress)  # embed first: a failure changes nothing
-        self._retokenize([i for i, meta in existing.items() if i in new_ids and TOKENS_KEY not in meta])
-        for start in range(0, len(stale), 5000):
-            self._collection.delete(ids=stale[start : start + 5000])
+        self._retokenize([i for i, row in existing.items() if i in new_ids and not row.tokens_current])
+        for start in range(0, len(stale), PAGE):
+            self._collection.delete(ids=stale[start : start + PAGE])
         if fresh or stale:
             self.generation += 1
         if progress and not fresh:
@@ -167,11 +185,11 @@ class Index:
         docs = _unique(docs)
         old = self._collection
         old_ids = self.stored()
-        vectors: dict[str, list[float]] = {}
+        vectors: dict[str, np.ndarray] = {}
         keep = [str(d.id) for d in docs if str(d.id) in old_ids]
-        for start in range(0, len(keep), 5000):
-            got = old.get(ids=keep[start : start + 5000], include=["embeddings"])
-            vectors.update({i: list(v) for i, v in zip(got["ids"], got["embeddings"], strict=True)})
+        for start in range(0, len(keep), PAGE):
+            got = old.get(ids=keep[start : start + PAGE], include=["embeddings"])
+            vectors.update(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
         name = self._new_collection_name()
         aside = self.client.create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine"})
         try:
@@ -183,7 +201,7 @@ class Index:
             metadata={"collection": name})
         self.refresh()
         self.client.delete_collection(old.name)
-        by_slot = {slot(m) for m in old_ids.values()}
+        by_slot = {row.slot for row in old_ids.values()}
         new_ids = {str(d.id) for d in docs}
         updated = sum(1 for d in docs if str(d.id) not in old_ids and slot(d.metadata) in by_slot)
         added = sum(1 for d in docs if str(d.id) not in old_ids) - updated

@@ -127,3 +127,18 @@ def test_tokens_of_an_older_tokenizer_are_recomputed_without_embedding(index, co
     assert report.unchanged == 141 and counting.embedded == before
     metas = index.collection.get(include=["metadatas"])["metadatas"]
     assert all(TOKENS_KEY in m and "_tokens_v1" not in m for m in metas)
+
+
+def test_searches_see_a_sync_at_once(index, records):
+    from index.retrieve import Bm25Retriever, DenseRetriever
+
+    index.sync(to_documents(records))
+    dense, bm25 = DenseRetriever(index), Bm25Retriever(index)
+    assert not any("石墨烯" in h.text for h in bm25.search("石墨烯量子点", k=3))
+    changed = list(records)
+    changed[7] = dataclasses.replace(changed[7], text="新建石墨烯量子点实验室3个")
+    index.sync(to_documents(changed))
+    for retriever in (dense, bm25):
+        for filters in (None, {"department": changed[7].department}):
+            hits = retriever.search("石墨烯量子点实验室", k=3, filters=filters)
+            assert hits[0].metadata["line"] == changed[7].line and "石墨烯" in hits[0].text

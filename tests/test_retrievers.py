@@ -76,3 +76,18 @@ def test_nothing_for_an_impossible_filter_or_empty_request(retriever):
 def test_same_query_same_answer(retriever):
     first = [h.id for h in retriever.search("绿色金融", k=5)]
     assert first == [h.id for h in retriever.search("绿色金融", k=5)]
+
+
+@pytest.mark.parametrize("filters", [{"year": 2023}, {"department": "市水利局", "kind": "outcomes"},
+                                     {"category": "社会发展类", "year": 2022}])
+def test_filtered_dense_search_agrees_with_chromas_own_filter(stack, filters):
+    """The filtered dense path scores in memory; Chroma's `where` query is the reference."""
+    clauses = [{key: value} for key, value in filters.items()]
+    where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    query = "水利投资和贷款"
+    mine = stack.dense.search(query, k=8, filters=filters)
+    vector = stack.index.embeddings.embed_query(query)
+    theirs = stack.index.collection.query(query_embeddings=[vector], n_results=8, where=where,
+                                          include=["distances"])
+    assert [h.id for h in mine] == theirs["ids"][0]
+    assert [h.score for h in mine] == pytest.approx([1 - d for d in theirs["distances"][0]], abs=1e-4)
