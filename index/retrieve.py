@@ -90,20 +90,19 @@ class Bm25Retriever:
     def __init__(self, index: Index, k1: float = 1.5, b: float = 0.75):
         self.index = index
         self.k1, self.b = k1, b
-        self._built: tuple[tuple[str, int], Any] | None = None  # (collection and generation, its BM25)
+        self._built: tuple[int, Any] | None = None  # (the snapshot's generation, its BM25)
         self._lock = threading.Lock()
 
     def _bm25(self, snap: Snapshot) -> Any:
         with self._lock:
-            key = (self.index.collection.name, snap.generation)
-            if self._built is None or self._built[0] != key:
+            if self._built is None or self._built[0] != snap.generation:
                 import bm25s
 
                 self._built = None
                 bm25 = bm25s.BM25(k1=self.k1, b=self.b)
                 if len(snap):
                     bm25.index((snap.doc_tokens, snap.vocab), create_empty_token=False, show_progress=False)
-                self._built = (key, bm25)
+                self._built = (snap.generation, bm25)
             return self._built[1]
 
     def rank(self, query: str, depth: int, filters: Filters | None = None) -> list[Hit]:

@@ -64,7 +64,7 @@ class Index:
         self.tokenizer = tokenizer or JiebaTokenizer()
         self._pointer = client.get_or_create_collection(f"{name}__active", embedding_function=None)
         self._collection: Any = None
-        self._snapshot: tuple[int, Snapshot] | None = None
+        self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self.generation = 0  # bumps whenever the live collection changes; retrievers rebuild BM25 on it
         self.refresh()
@@ -108,11 +108,10 @@ class Index:
     def snapshot(self) -> Snapshot:
         """The live collection in memory (ids, filter columns, vectors, BM25 tokens), taken once per change."""
         with self._snapshot_lock:
-            if self._snapshot is None or self._snapshot[0] != self.generation:
+            if self._snapshot is None or self._snapshot.generation != self.generation:
                 self._snapshot = None  # let the old one go before the new one is read
-                self._snapshot = (self.generation, take_snapshot(self._collection, TOKENS_KEY, self.tokenizer,
-                                                                 self.generation))
-            return self._snapshot[1]
+                self._snapshot = take_snapshot(self._collection, TOKENS_KEY, self.tokenizer, self.generation)
+            return self._snapshot
 
     def fetch(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         """id -> (text, metadata without the BM25 tokens), for the few rows a search returns."""
