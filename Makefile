@@ -9,9 +9,10 @@ TEST_STAMP := $(VENV)/.installed-test-$(HASH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-test system-test-deps run ask index test lint typecheck bench clean
+.PHONY: setup setup-test system-deps system-test-deps run ask index test test-quick lint typecheck bench clean
 
 $(STAMP): pyproject.toml
+	@echo "==> installing: $(VENV) with the project and its dependencies (quietly; a few minutes the first time)"
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev]"
@@ -24,19 +25,29 @@ $(TEST_STAMP): $(STAMP)
 	rm -f $(VENV)/.installed-test-*
 	touch $(TEST_STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) system-deps
+
+# Pango (and CJK fonts) for the PDF reports: weasyprint renders through them.
+system-deps:
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && fc-list 2>/dev/null | grep -qi "noto sans cjk"; } || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+	    fonts-noto-cjk >/dev/null; }
 
 setup-test: $(TEST_STAMP) system-test-deps
 
 # Debian's Chromium (and CJK fonts) for the browser test; Playwright drives it, nothing is downloaded.
-system-test-deps:
-	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto sans cjk" || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+# poppler-utils' pdftotext reads the PDF reports back in the report test.
+system-test-deps: system-deps
+	@{ command -v chromium >/dev/null && command -v pdftotext >/dev/null; } || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 run: setup
-	$(BIN)/review-assistant model build
-	$(BIN)/review-assistant index
-	$(BIN)/review-assistant serve --host $(HOST) --port $(PORT)
+	@echo "==> building the model: multilingual-e5-small from installed packages (once; about 20 s)"
+	@$(BIN)/review-assistant model build
+	@echo "==> indexing: embedding new or changed rows"
+	@$(BIN)/review-assistant index
+	@echo "==> serving at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@$(BIN)/review-assistant serve --host $(HOST) --port $(PORT)
 
 ask: setup
 	$(BIN)/review-assistant ask "$(Q)"
@@ -48,6 +59,10 @@ test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	REVIEW_ASSISTANT_REQUIRE_LOCAL_LLM=1 $(BIN)/pytest
+
+# The quick tier: no model, no server (ingest, facts, every facts answer, the guard, templates, API routes).
+test-quick: setup
+	$(BIN)/pytest -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,3 +1,3 @@
-from assistant.cli import app
+from assistant.cli import main
 
-app(prog_name="review-assistant")
+main()

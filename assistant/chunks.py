@@ -8,19 +8,22 @@ from typing import Any
 from langchain_core.documents import Document
 
 from assistant.records import Commitment
+from assistant.schema import label
+
+YEAR_LABEL = "年份"  # not a column of the tables (the year comes from sources.toml), so not in the schema
 
 
 def chunk_text(r: Commitment) -> str:
-    lines = [f"年份: {r.year}"]
+    """The row on its own: each value after its column label (from the schema), as the tables write it."""
+    lines = [f"{YEAR_LABEL}: {r.year}"]
     if r.category:
-        lines.append(f"类别: {r.category}")
-    lines += [f"部门: {r.department}", f"承诺事项: {r.item}. {r.title}", f"{r.text_field}: {r.text}"]
-    if r.score is not None:
-        lines.append(f"最终得分: {r.score}")
-    if r.rank is not None:
-        lines.append(f"类别内排名: {r.rank}")
-    if r.coefficient is not None:
-        lines.append(f"评定难度系数: {r.coefficient}")
+        lines.append(f"{label('category')}: {r.category}")
+    lines += [f"{label('department')}: {r.department}", f"{label('title')}: {r.item}. {r.title}",
+              f"{r.text_field}: {r.text}"]
+    for name in ("score", "rank", "coefficient"):
+        value = getattr(r, name)
+        if value is not None:
+            lines.append(f"{label(name)}: {value}")
     return "\n".join(lines)
 
 

@@ -81,6 +81,39 @@ class CitationBook:
         return self.cite(record, record.text_field, quote, span)
 
 
+@dataclass(frozen=True)
+class Column:
+    key: str  # department, year, score, rank, coefficient, value, difference, status, item, quote …
+    label: str  # what a reader sees: 部门, 最终得分 …
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str  # as the source writes it (129.86), or as computed (4.59)
+    value: float | int | None = None  # for sorting and charts; None for text cells
+    cite: int | None = None  # the citation id of the row the cell comes from
+
+
+@dataclass
+class Table:
+    """What a list, ranking, comparison or range operation yields, cell by cell with its citation."""
+
+    columns: list[Column]
+    rows: list[list[Cell]]
+    title: str = ""
+    ranked_by: str | None = None  # the key of the column the rows are ranked by: the page draws a bar chart
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "ranked_by": self.ranked_by,
+            "columns": [{"key": c.key, "label": c.label, "numeric": c.numeric} for c in self.columns],
+            "rows": [[{"text": cell.text, "value": cell.value, "cite": cell.cite} for cell in row]
+                     for row in self.rows],
+        }
+
+
 @dataclass
 class Answer:
     question: str
@@ -92,6 +125,7 @@ class Answer:
     intent: str = ""
     warnings: list[str] = field(default_factory=list)
     data_version: str = ""
+    table: Table | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,4 +138,5 @@ class Answer:
             "intent": self.intent,
             "warnings": self.warnings,
             "data_version": self.data_version,
+            "table": None if self.table is None else self.table.to_json(),
         }

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from assistant.quantities import Quantity, quantities
 from assistant.records import Commitment, Kind
+from assistant.schema import label
 from assistant.status import Status, outcome_status
 
 
@@ -63,7 +64,7 @@ class Stats:
 
     year: int
     category: str | None  # None: all categories of the year
-    measure: str  # 最终得分 or 评定难度系数
+    measure: str  # the measure's label (schema): 最终得分 or 评定难度系数
     rows: tuple[DepartmentRow, ...]  # the inputs, each citable
     total: Decimal
     mean: Decimal  # rounded to 2 places for scores, 4 for coefficients
@@ -112,7 +113,7 @@ def score_stats(rows: Iterable[DepartmentRow], year: int | None = None, category
     for r in rows:
         if r.score is not None and (year is None or r.year == year) and (category is None or r.category == category):
             groups[(r.year, r.category)].append(r)
-    found = [_stats(g, "最终得分", lambda r: r.score, 2) for g in groups.values()]
+    found = [_stats(g, label("score"), lambda r: r.score, 2) for g in groups.values()]
     return [s for s in found if s is not None]
 
 
@@ -121,7 +122,7 @@ def coefficient_stats(rows: Iterable[DepartmentRow], year: int | None = None) ->
     for r in rows:
         if r.coefficient is not None and (year is None or r.year == year):
             groups[r.year].append(r)
-    found = [_stats(g, "评定难度系数", lambda r: r.coefficient, 4) for g in groups.values()]
+    found = [_stats(g, label("coefficient"), lambda r: r.coefficient, 4) for g in groups.values()]
     return [s for s in found if s is not None]
 
 

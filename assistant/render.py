@@ -1,4 +1,6 @@
-"""Every answer text comes from a template in prompts/, rendered by this one pure function."""
+"""Every answer text comes from a template in prompts/, rendered by this one pure function.
+
+The templates ship inside the wheel as assistant/prompts; in a source checkout they are the top-level prompts/."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from assistant.settings import PROJECT_ROOT
+from assistant.settings import PROMPTS_DIR
 
-PROMPTS = PROJECT_ROOT / "prompts"
+PROMPTS = PROMPTS_DIR
 
 
 @lru_cache(maxsize=1)

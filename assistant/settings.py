@@ -2,21 +2,57 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
 DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small-q4"
+
+
+def is_source_checkout() -> bool:
+    """Run from the repository (or an editable install of it), not from an installed wheel."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "prompts").is_dir()
+
+
+def bundled(installed: str, checkout: str) -> Path:
+    """A folder shipped with the package: `assistant/<installed>` in a wheel, `<checkout>` at the top of the
+    repository in a source checkout or an editable install (the wheel maps prompts/ to assistant/prompts and
+    data/ to assistant/bundled_data)."""
+    inside = PACKAGE_DIR / installed
+    return inside if inside.is_dir() else PROJECT_ROOT / checkout
+
+
+PROMPTS_DIR = bundled("prompts", "prompts")
+BUNDLED_DATA_DIR = bundled("bundled_data", "data")
+
+
+def default_var_dir() -> Path:
+    """The repository's var/ in a source checkout, else a per-user data folder (XDG_DATA_HOME)."""
+    if is_source_checkout():
+        return PROJECT_ROOT / "var"
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "review-assistant"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REVIEW_ASSISTANT_", env_file=".env", extra="ignore")
 
-    data_dir: Path = PROJECT_ROOT / "data"
-    var_dir: Path = PROJECT_ROOT / "var"
+    data_dir: Path = BUNDLED_DATA_DIR  # the sources, sources.toml, departments.toml and lexicon.toml
+    var_dir: Path = Field(default_factory=default_var_dir)
+    verbose: bool = False  # library progress bars and warnings on stderr (the CLI's --verbose)
+
+    # Reading sources: bounds that keep a malformed file from exhausting time or memory. An xlsx is read
+    # by streaming at most this many rows and columns per sheet (a value beyond them is a named error);
+    # no file, and no part of an xlsx archive, may be bigger than ingest_max_bytes.
+    ingest_max_rows: int = 100_000
+    ingest_max_columns: int = 100
+    ingest_max_bytes: int = 16 * 1024 * 1024
 
     # Embeddings: the default is built from installed packages (review-assistant model build);
     # any sentence-transformers model name or local path works too (BAAI/bge-small-zh-v1.5, bge-m3).
@@ -25,12 +61,27 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 8  # measured: small batches pad less (bench/retrieval.py notes)
     # auto: bfloat16 where the CPU has avx512_bf16 (1.75x faster here, cosine to float32 >= 0.998), else float32
     embedding_dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    # auto: ONNX Runtime (no torch on the query path) for the built default model, whose float32 copy is
+    # exported at `model build` time (cosine to sentence-transformers float32 >= 0.999, tested);
+    # sentence-transformers for any other name or path. embedding_dtype applies to torch only.
+    embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
+    # Under load, concurrent queries share one model call: the first waits this long for company
+    # (index.batching); recent query embeddings are cached. 0 / 0: off.
+    query_batch_window_ms: float = 2.0
+    query_batch_max: int = 16
+    query_cache_size: int = 256
 
     # The store: an embedded Chroma in index_dir, or a Chroma server when chroma_host is set.
     index_dir: Path | None = None  # default: var_dir/index
     chroma_host: str | None = None
     chroma_port: int = 8000
     collection: str = "review_rows"
+    # The saved snapshots (vectors, filter columns, BM25) of the live collection, keyed by what it holds:
+    # a cold start loads them instead of reading the whole collection. Default: var_dir/index-cache.
+    index_cache_dir: Path | None = None
+    # Each process (every `serve --workers N` worker) looks at most this often whether another process has
+    # synced or rebuilt the index, and then follows it.
+    index_follow_seconds: float = 2.0
 
     # Hybrid retrieval: measured by bench/retrieval.py (see the closing note of the retrieval work).
     fusion: Literal["rrf", "weighted"] = "rrf"
@@ -52,7 +103,8 @@ class Settings(BaseSettings):
     api_keys: str = ""  # comma-separated; when set, every route but /health and static files needs a Bearer key
     cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser
     max_body_bytes: int = 65536
-    max_messages: int = 50
+    # OpenAI clients send the whole chat; the last N messages serve as context (the byte limit guards abuse).
+    chat_context_messages: int = 20
     audit_log: Path | None = None  # default: var_dir/audit.jsonl
     model_name: str = "review-assistant"  # the model id the OpenAI-compatible endpoints report
 
@@ -75,6 +127,10 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.index_dir or self.var_dir / "index"
+
+    @property
+    def index_cache_path(self) -> Path:
+        return self.index_cache_dir or self.var_dir / "index-cache"
 
 
 @lru_cache

@@ -6,7 +6,7 @@ from typing import Any
 
 from assistant.corpus import Corpus
 from assistant.facts import DepartmentRow, across_years, numbers
-from assistant.records import number_json
+from assistant.records import measures_json, number_json
 from assistant.status import outcome_status
 
 
@@ -16,11 +16,7 @@ def department_json(d: DepartmentRow) -> dict[str, Any]:
         "kind": d.kind,
         "department": d.department,
         "category": d.category,
-        "score": number_json(d.score),
-        "score_text": None if d.score is None else str(d.score),
-        "rank": d.rank,
-        "coefficient": number_json(d.coefficient),
-        "coefficient_text": None if d.coefficient is None else str(d.coefficient),
+        **measures_json(d),
         "items": d.items,
         "source": d.source,
         "line": d.line,

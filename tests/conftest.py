@@ -1,17 +1,67 @@
+"""Fixtures for the three tiers.
+
+quick (`pytest -m "not slow"`): no model and no server; the fixture data, deterministic fake embeddings.
+slow: the real model, embedding the fixture rows once per session into one shared store.
+server (also marked slow): uvicorn, the Chroma server, Chromium, llama.cpp.
+
+No test reads the production data/ or writes the repository's var/: the session points the data, var, audit and
+models paths elsewhere through the environment (which subprocesses inherit), and fails if var/ changed."""
+
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.corpus import Corpus, load_corpus
 from assistant.records import Commitment
+from assistant.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
+FIXTURES = ROOT / "tests" / "fixtures"
+DATA = FIXTURES / "data"  # a copy of data/ with its lines unchanged: what every test reads
 OUTCOMES = "000_7fc1be17f2f87087.txt"
 TARGETS = "002_54d987597a722985.txt"
+# The built model is kept outside the repository, shared by every checkout on the machine: built once.
+MODELS = Path(os.environ.get("REVIEW_ASSISTANT_MODELS_DIR") or Path.home() / ".cache" / "review-assistant" / "models")
+
+
+def _fingerprint(folder: Path) -> list[tuple[str, int, int]]:
+    if not folder.exists():
+        return []
+    return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_paths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Data from tests/fixtures/data, var and the audit log in a temporary folder, the model in the shared
+    cache; for this process and every process it starts. Fails the session if the repository's var/ changed."""
+    var = tmp_path_factory.mktemp("var")
+    before = _fingerprint(ROOT / "var")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REVIEW_ASSISTANT_DATA_DIR", str(DATA))
+        patch.setenv("REVIEW_ASSISTANT_VAR_DIR", str(var))
+        patch.setenv("REVIEW_ASSISTANT_AUDIT_LOG", str(var / "audit.jsonl"))
+        patch.setenv("REVIEW_ASSISTANT_MODELS_DIR", str(MODELS))
+        for name in ("REVIEW_ASSISTANT_INDEX_DIR", "REVIEW_ASSISTANT_CHROMA_HOST", "REVIEW_ASSISTANT_LLM_BASE_URL",
+                     "REVIEW_ASSISTANT_LLM_MODEL", "REVIEW_ASSISTANT_API_KEYS", "REVIEW_ASSISTANT_VERBOSE"):
+            patch.delenv(name, raising=False)
+        get_settings.cache_clear()
+        yield var
+    get_settings.cache_clear()
+    assert _fingerprint(ROOT / "var") == before, "a test wrote the repository's var/: use tmp_path"
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """A test that changes the environment gets settings read anew, and leaves none cached behind."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +76,7 @@ def records(corpus: Corpus) -> tuple[Commitment, ...]:
 
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
-    """A writable copy of data/, for tests that change or break it."""
+    """A writable copy of the fixture data, for tests that change or break it."""
     target = tmp_path / "data"
     shutil.copytree(DATA, target)
     return target
@@ -40,13 +90,25 @@ def record(records: tuple[Commitment, ...], department: str, item: int, year: in
 
 @pytest.fixture(scope="session")
 def embeddings():
-    """The real default model (multilingual-e5-small, 4-bit), built from installed packages on first use."""
+    """The real default model (multilingual-e5-small, 4-bit), built once per machine into the shared cache;
+    every vector it makes is remembered, so the rows are embedded once per session."""
+    from assistant.quiet import quiet_libraries
     from assistant.settings import Settings
     from index.embeddings import load_embeddings
+    from tests.fakes import MemoEmbeddings
 
     settings = Settings()
-    return load_embeddings(settings.embedding_model, settings.models_path, settings.embedding_batch_size,
-                           settings.embedding_dtype)
+    quiet_libraries()
+    return MemoEmbeddings(load_embeddings(settings.embedding_model, settings.models_path,
+                                          settings.embedding_batch_size, settings.embedding_dtype))
+
+
+@pytest.fixture
+def fake_embeddings():
+    """Deterministic embeddings without a model, for the quick tier."""
+    from tests.fakes import HashingEmbeddings
+
+    return HashingEmbeddings()
 
 
 def wait_until_up(proc, url: str, log_path: Path, seconds: float) -> None:
@@ -105,15 +167,33 @@ def chroma_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def assistant(corpus, embeddings, tmp_path_factory):
-    """The real assistant: real facts, the real model and an embedded Chroma in a temporary folder."""
-    from assistant.answers import Assistant, make_search_for
+def shared_service(embeddings, tmp_path_factory):
+    """The real service (the real model, an embedded Chroma in a temporary folder, facts), built eagerly as the
+    server builds it: one store of the fixture rows for every slow test."""
+    from assistant.service import Service
     from assistant.settings import Settings
     from index.clients import chroma_client
 
-    client = chroma_client(tmp_path_factory.mktemp("assistant-index"))
-    return Assistant(corpus, make_search_for(Settings(collection="answers"), corpus, client=client,
-                                             embeddings=embeddings))
+    var = tmp_path_factory.mktemp("service-var")
+    settings = Settings(var_dir=var, collection="service")
+    return Service.from_settings(settings, "eager", client=chroma_client(var / "index"), embeddings=embeddings,
+                                 chat=None)
+
+
+@pytest.fixture
+def indexed_env(shared_service, tmp_path) -> dict[str, str]:
+    """The environment for a CLI process (`python -m assistant …`) whose store is a copy of the session's: it
+    finds every row already embedded, so it loads the model only for its queries."""
+    var = tmp_path / "indexed-var"
+    shutil.copytree(shared_service.settings.index_path, var / "index")
+    return {**os.environ, "REVIEW_ASSISTANT_VAR_DIR": str(var), "REVIEW_ASSISTANT_AUDIT_LOG": str(var / "audit.jsonl"),
+            "REVIEW_ASSISTANT_COLLECTION": shared_service.settings.collection}
+
+
+@pytest.fixture(scope="session")
+def assistant(shared_service):
+    """The real assistant: real facts, the real model and the shared store."""
+    return shared_service.assistant
 
 
 @pytest.fixture(scope="session")
@@ -125,15 +205,16 @@ def facts_only(corpus):
 
 
 @pytest.fixture(scope="session")
-def shared_service(corpus, embeddings, tmp_path_factory):
-    """The real service (index, model, facts) on an embedded Chroma in a temporary folder."""
+def quick_service(tmp_path_factory):
+    """The service as the server builds it, on fake embeddings and an embedded Chroma: the quick tier's."""
     from assistant.service import Service
     from assistant.settings import Settings
     from index.clients import chroma_client
+    from tests.fakes import HashingEmbeddings
 
-    var = tmp_path_factory.mktemp("service-var")
-    settings = Settings(var_dir=var, models_dir=ROOT / "var" / "models", collection="service")
-    return Service(settings, client=chroma_client(var / "index"), embeddings=embeddings)
+    var = tmp_path_factory.mktemp("quick-var")
+    return Service.from_settings(Settings(var_dir=var, collection="quick"), "eager",
+                                 client=chroma_client(var / "index"), embeddings=HashingEmbeddings())
 
 
 def start_server(tmp_path, env: dict[str, str] | None = None):
@@ -145,8 +226,8 @@ def start_server(tmp_path, env: dict[str, str] | None = None):
     port = free_port()
     var = tmp_path / "var"
     log = (tmp_path / "server.log").open("w")
-    environment = {**os.environ, "REVIEW_ASSISTANT_VAR_DIR": str(var),
-                   "REVIEW_ASSISTANT_MODELS_DIR": str(ROOT / "var" / "models"), **(env or {})}
+    environment = {**os.environ, "REVIEW_ASSISTANT_VAR_DIR": str(var), "REVIEW_ASSISTANT_AUDIT_LOG":
+                   str(var / "audit.jsonl"), **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
@@ -155,7 +236,22 @@ def start_server(tmp_path, env: dict[str, str] | None = None):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    proc, base = start_server(tmp_path_factory.mktemp("live-server"))
-    yield base
+def live_server(shared_service, tmp_path_factory):
+    """`review-assistant serve` as a real process. Its store starts as a copy of the session's (the same rows,
+    embedded once): the server's own sync finds every row unchanged and embeds nothing."""
+    folder = tmp_path_factory.mktemp("live-server")
+    shutil.copytree(shared_service.settings.index_path, folder / "var" / "index")
+    proc, base = start_server(folder, {"REVIEW_ASSISTANT_COLLECTION": shared_service.settings.collection})
+    yield LiveServer(base, folder / "server.log")
     stop(proc)
+
+
+class LiveServer(str):
+    """The base URL (a str, as the tests use it), with the server's log beside it."""
+
+    log: Path
+
+    def __new__(cls, base: str, log: Path) -> LiveServer:
+        made = super().__new__(cls, base)
+        made.log = log
+        return made
