@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from assistant.errors import IngestError, Problem
+from assistant.schema import FIELDS, label
+from assistant.schema import text_field as text_field_of
+
+__all__ = ["KINDS", "Commitment", "IngestError", "IngestReport", "Kind", "Problem", "measures_json", "number_json"]
+
 Kind = Literal["outcomes", "targets"]
 KINDS: tuple[Kind, ...] = ("outcomes", "targets")
 
@@ -32,7 +38,8 @@ class Commitment:
 
     @property
     def text_field(self) -> str:
-        return "兑现情况" if self.kind == "outcomes" else "年度目标"
+        """The label of the column the text comes from: 兑现情况 for outcomes, 年度目标 for targets."""
+        return label(text_field_of(self.kind))
 
     @property
     def anchor_line(self) -> int:
@@ -52,11 +59,7 @@ class Commitment:
             "item": self.item,
             "title": self.title,
             "text": self.text,
-            "score": number_json(self.score),
-            "score_text": None if self.score is None else str(self.score),
-            "rank": self.rank,
-            "coefficient": number_json(self.coefficient),
-            "coefficient_text": None if self.coefficient is None else str(self.coefficient),
+            **measures_json(self),
             "first_line": self.anchor_line,
         }
 
@@ -76,36 +79,25 @@ class Commitment:
         )
 
 
+def measures_json(row: Any) -> dict[str, Any]:
+    """A department's measures (the schema's per-department numbers: score, rank, coefficient) as JSON; a decimal
+    also as the text the source writes (135.20 stays "135.20")."""
+    found: dict[str, Any] = {}
+    for f in FIELDS:
+        if f.per_department and f.kind in ("decimal", "int") and hasattr(row, f.name):
+            value = getattr(row, f.name)
+            if f.kind == "decimal":
+                found[f.name] = number_json(value)
+                found[f"{f.name}_text"] = None if value is None else str(value)
+            else:
+                found[f.name] = value
+    return found
+
+
 def number_json(value: Decimal | None) -> float | int | None:
     if value is None:
         return None
     return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why a row (or a whole file) could not become records."""
-
-    source: str
-    line: int | None
-    message: str
-    sheet: str | None = None
-
-    def __str__(self) -> str:
-        where = self.source
-        if self.sheet is not None:
-            where += f" [{self.sheet}]"
-        if self.line is not None:
-            where += f":{self.line}"
-        return f"{where}: {self.message}"
-
-
-class IngestError(ValueError):
-    """A source could not be read in full. Carries every problem found, each with file and line."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 @dataclass
@@ -117,6 +109,8 @@ class IngestReport:
     records: list[Commitment] = field(default_factory=list)
     rejected: list[Problem] = field(default_factory=list)
     skipped: int = 0  # blank lines, titles, repeated headers, category lines
+    warnings: list[Problem] = field(default_factory=list)  # e.g. hidden sheets that were not read
+    unreadable: bool = False  # the file as a whole could not be read; `rejected` says why
 
     @property
     def ok(self) -> bool:

@@ -7,9 +7,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.messages import say
 from assistant.records import KINDS, IngestError, Kind, Problem
 
 MANIFEST = "sources.toml"
+UNKNOWN_YEAR = 0  # a file checked without a known year: its records are never served
 
 
 @dataclass(frozen=True)
@@ -29,17 +31,28 @@ def load_manifest(data_dir: Path) -> list[Source]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IngestError([Problem(str(path), None, "manifest not found")]) from None
+        raise IngestError([Problem(str(path), None, say("manifest_not_found"))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError([Problem(str(path), None, say("cannot_read", reason=getattr(exc, "strerror", None)
+                                                        or str(exc)))]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise IngestError([Problem(str(path), getattr(exc, "lineno", None), f"invalid TOML: {exc}")]) from None
+        raise IngestError([Problem(str(path), getattr(exc, "lineno", None), say("invalid_toml", reason=str(exc)))]) \
+            from None
     sources = []
-    for n, entry in enumerate(raw.get("source", []), 1):
+    entries = raw.get("source", [])
+    for n, entry in enumerate(entries if isinstance(entries, list) else [entries], 1):
         where = f"[[source]] #{n}"
+        if not isinstance(entry, dict):
+            raise IngestError([Problem(str(path), None, say("manifest_entry_bad", where=where))])
         missing = [k for k in ("file", "year", "kind") if k not in entry]
         if missing:
-            raise IngestError([Problem(str(path), None, f"{where} lacks {', '.join(missing)}")])
+            raise IngestError([Problem(str(path), None, say("manifest_entry_lacks", where=where,
+                                                            keys=", ".join(missing)))])
         if entry["kind"] not in KINDS:
-            raise IngestError([Problem(str(path), None, f"{where}: kind must be one of {KINDS}")])
+            raise IngestError([Problem(str(path), None, say("manifest_bad_kind", where=where, kinds=", ".join(KINDS)))])
+        if not isinstance(entry["file"], str) or isinstance(entry["year"], bool) \
+                or not isinstance(entry["year"], int) or not 1900 <= entry["year"] <= 2999:
+            raise IngestError([Problem(str(path), None, say("manifest_bad_value", where=where))])
         sources.append(
             Source(
                 path=data_dir / entry["file"],
@@ -60,15 +73,23 @@ YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 
 def source_for_path(path: Path, manifest: list[Source], year: int | None = None) -> Source:
     """The manifest entry for a file, or one inferred from --year or a year in its name."""
-    resolved = path.resolve()
+    resolved = _resolved(path)
     for source in manifest:
-        if source.path.resolve() == resolved:
+        if _resolved(source.path) == resolved:
             return source
     if year is None:
         found = YEAR_IN_NAME.search(path.name)
         if not found:
             raise IngestError(
-                [Problem(str(path), None, "year unknown: list the file in data/sources.toml or pass --year")]
+                [Problem(str(path), None, say("year_unknown"))]
             )
         year = int(found.group(1))
     return Source(path=path, name=str(path), year=year, kind=None, title=path.stem)
+
+
+def _resolved(path: Path) -> Path:
+    """The resolved path, or the path as given when it cannot be resolved (a symlink loop is named later)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()

@@ -110,3 +110,29 @@ def test_title_rows_above_the_header_are_skipped(tmp_path: Path):
 
 def test_load_records_reads_the_manifest():
     assert len(load_records(DATA)) == 141
+
+
+def test_a_bom_is_read_even_when_the_manifest_names_the_encoding(tmp_path: Path):
+    path = tmp_path / "t.txt"
+    path.write_bytes("部门\t承诺事项\t年度目标\t评定难度系数\n市甲局\t1 一\t目标\t1.1\n".encode("utf-8-sig"))
+    report = ingest_file(Source(path, "t.txt", 2024, None, encoding="utf-8"))
+    assert (report.rejected, [r.department for r in report.records]) == ([], ["市甲局"])
+
+
+def test_a_file_over_the_byte_limit_is_refused_before_it_is_read(tmp_path: Path):
+    from assistant.records import IngestError
+    from assistant.xlsx import Limits
+
+    path = tmp_path / "t.txt"
+    path.write_text("部门\t承诺事项\t年度目标\t评定难度系数\n市甲局\t1 一\t目标\t1.1\n", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"^t\.txt: file is \d+ bytes, over the limit of 40 \(setting REVIEW_AS"):
+        ingest_file(Source(path, "t.txt", 2024, None), Limits(max_bytes=40))
+
+
+def test_a_problem_as_json_names_file_line_sheet_cell_and_column():
+    from assistant.records import Problem
+
+    problem = Problem("t.xlsx", 5, "'129,86' has a decimal comma; write 129.86", "表", column="最终得分", cell="D5")
+    assert str(problem) == "t.xlsx [表]:5, cell D5: column 最终得分: '129,86' has a decimal comma; write 129.86"
+    assert problem.to_json() == {"file": "t.xlsx", "line": 5, "sheet": "表", "cell": "D5", "column": "最终得分",
+                                 "message": "'129,86' has a decimal comma; write 129.86", "text": str(problem)}
