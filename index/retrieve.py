@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -51,8 +55,9 @@ def top(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
 
 
 class DenseRetriever:
-    """Chroma's HNSW for an unfiltered query. A filtered query is exact: cosine over the rows that pass
-    the filter, from the in-memory snapshot, since Chroma's local filter scans every row (see snapshot)."""
+    """Exact cosine over the rows that pass the filter, from the in-memory snapshot: Chroma's local filter
+    scans every row (see snapshot), and its HNSW index would be one more thing to load on a cold start
+    (the snapshot is needed for BM25 anyway; one matrix product over 100,000 rows takes a few ms)."""
 
     def __init__(self, index: Index):
         self.index = index
@@ -60,24 +65,18 @@ class DenseRetriever:
     def rank(self, query: str, depth: int, filters: Filters | None = None) -> list[Hit]:
         if depth <= 0 or not query.strip():
             return []
-        total = self.index.count()
-        if total == 0:
-            return []
-        vector = self.index.embeddings.embed_query(query)
-        if not any(v is not None for v in (filters or {}).values()):
-            found = self.index.collection.query(query_embeddings=[vector], n_results=min(depth, total),
-                                                include=["distances"])
-            return [Hit(i, "", {}, 1.0 - float(dist), ("dense",))
-                    for i, dist in zip(found["ids"][0], found["distances"][0], strict=True)]
         snap = self.index.snapshot()
         keep = snap.mask(filters)
         rows = np.arange(len(snap)) if keep is None else np.flatnonzero(keep)
         if rows.size == 0:
             return []
-        q = np.asarray(vector, dtype=np.float32)
+        q = np.asarray(self.index.embeddings.embed_query(query), dtype=np.float32)
         q /= max(float(np.linalg.norm(q)), 1e-12)
-        scores = np.zeros(len(snap), dtype=np.float32)
-        scores[rows] = snap.vectors[rows] @ q
+        if keep is None:
+            scores = np.asarray(snap.vectors @ q, dtype=np.float32)
+        else:
+            scores = np.zeros(len(snap), dtype=np.float32)
+            scores[rows] = snap.vectors[rows] @ q
         return [Hit(snap.ids[i], "", {}, float(scores[i]), ("dense",)) for i in top(scores, rows, depth)]
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
@@ -94,14 +93,20 @@ class Bm25Retriever:
         self._lock = threading.Lock()
 
     def _bm25(self, snap: Snapshot) -> Any:
+        """The snapshot's BM25: loaded from beside a saved snapshot, else built (and saved there)."""
         with self._lock:
             if self._built is None or self._built[0] != snap.generation:
-                import bm25s
-
                 self._built = None
-                bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-                if len(snap):
-                    bm25.index((snap.doc_tokens, snap.vocab), create_empty_token=False, show_progress=False)
+                where = snap.home / f"bm25-k1={self.k1}-b={self.b}" if snap.home is not None else None
+                bm25 = load_bm25(where) if where is not None and len(snap) else None
+                if bm25 is None:
+                    import bm25s
+
+                    bm25 = bm25s.BM25(k1=self.k1, b=self.b)
+                    if len(snap):
+                        bm25.index((snap.doc_tokens, snap.vocab), create_empty_token=False, show_progress=False)
+                        if where is not None:
+                            save_bm25(bm25, where)
                 self._built = (snap.generation, bm25)
             return self._built[1]
 
@@ -124,6 +129,30 @@ class Bm25Retriever:
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
         return hydrate(self.index, self.rank(query, k, filters))
+
+
+def save_bm25(bm25: Any, where: Path) -> None:
+    """bm25s' own files, written aside and renamed into place."""
+    if where.exists():
+        return
+    work = Path(tempfile.mkdtemp(prefix=f".{where.name}-", dir=where.parent))
+    try:
+        bm25.save(str(work), show_progress=False)
+        with contextlib.suppress(OSError):  # another process saved it first
+            work.rename(where)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def load_bm25(where: Path) -> Any:
+    if not where.is_dir():
+        return None
+    import bm25s
+
+    try:
+        return bm25s.BM25.load(str(where), mmap=True, load_corpus=False)
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 Fusion = Literal["rrf", "weighted"]

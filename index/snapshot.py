@@ -10,14 +10,20 @@ Python objects.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import shutil
+import tempfile
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 PAGE = 5000
+FORMAT = 1  # of a saved snapshot: bump when the files change
 MISSING = -1  # the code of a row that lacks the key
 
 
@@ -32,9 +38,10 @@ class Snapshot:
     vectors: np.ndarray  # float32, one unit-length row per id (zero rows stay zero)
     columns: dict[str, np.ndarray]  # metadata key -> int32 code per row
     codes: dict[str, dict[tuple[bool, Any], int]]  # metadata key -> value -> code
-    doc_tokens: list[array]  # BM25 token ids per row
+    doc_tokens: Sequence[Any]  # BM25 token ids per row (arrays of int)
     vocab: dict[str, int]  # token -> id
     generation: int = 0  # the index's generation it was taken at
+    home: Path | None = None  # the folder it is saved in, when saved (its BM25 is saved beside it)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -104,3 +111,55 @@ def take_snapshot(collection: Any, tokens_key: str, tokenize: Callable[[str], li
     np.divide(vectors, norms, out=vectors, where=norms > 0)
     columns = {key: np.frombuffer(col, dtype=np.int32)[: len(ids)] for key, col in raw_columns.items()}
     return Snapshot(ids, vectors, columns, codes, doc_tokens[: len(ids)], vocab, generation)
+
+
+def save_snapshot(snap: Snapshot, where: Path) -> None:
+    """Write the snapshot to the folder `where` (atomically: a half-written one is never read)."""
+    if where.exists():
+        return
+    where.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{where.name}-", dir=where.parent))
+    try:
+        keys = sorted(snap.columns)
+        np.save(work / "vectors.npy", snap.vectors)
+        np.save(work / "columns.npy", np.stack([snap.columns[k] for k in keys]) if keys
+                else np.zeros((0, len(snap)), dtype=np.int32))
+        lengths = np.fromiter((len(t) for t in snap.doc_tokens), dtype=np.int64, count=len(snap))
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        flat = np.zeros(int(offsets[-1]), dtype=np.int32)
+        for n, tokens in enumerate(snap.doc_tokens):
+            flat[offsets[n] : offsets[n + 1]] = np.asarray(tokens, dtype=np.int32)
+        np.save(work / "tokens.npy", flat)
+        np.save(work / "offsets.npy", offsets)
+        vocab = sorted(snap.vocab, key=snap.vocab.__getitem__)
+        meta = {"format": FORMAT, "ids": snap.ids, "keys": keys, "vocab": vocab,
+                "codes": {k: [[is_bool, value, code] for (is_bool, value), code in snap.codes.get(k, {}).items()]
+                          for k in keys}}
+        (work / "snapshot.json").write_text(json.dumps(meta, ensure_ascii=False))
+        work.chmod(0o755)
+        with contextlib.suppress(OSError):  # another process saved it first
+            work.rename(where)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def load_snapshot(where: Path, generation: int = 0) -> Snapshot | None:
+    """A saved snapshot (its vectors mapped from disk, not read), or None when there is none to use."""
+    try:
+        meta = json.loads((where / "snapshot.json").read_text())
+        if meta.get("format") != FORMAT:
+            return None
+        vectors = np.load(where / "vectors.npy", mmap_mode="r")
+        columns_matrix = np.load(where / "columns.npy")
+        flat = np.load(where / "tokens.npy")
+        offsets = np.load(where / "offsets.npy")
+    except (OSError, ValueError):
+        return None
+    ids: list[str] = meta["ids"]
+    keys: list[str] = meta["keys"]
+    columns = {k: columns_matrix[n] for n, k in enumerate(keys)}
+    codes = {k: {(bool(is_bool), value): int(code) for is_bool, value, code in meta["codes"][k]} for k in keys}
+    bounds = offsets.tolist()
+    doc_tokens = [flat[bounds[i] : bounds[i + 1]] for i in range(len(ids))]
+    vocab = {token: n for n, token in enumerate(meta["vocab"])}
+    return Snapshot(ids, vectors, columns, codes, doc_tokens, vocab, generation)

@@ -4,21 +4,30 @@ The Documents' ids are content hashes (the caller makes them). A document's slot
 (source, line): a changed row keeps its slot and gets a new id, so it counts as updated.
 The live collection is named by a pointer collection; a rebuild writes a new collection aside and
 moves the pointer only when the new one is complete, so a failed rebuild leaves the old one serving.
+
+The pointer also records what the live collection holds: a fingerprint of its ids (and the BM25 token
+version), written after every completed change and dropped before one starts. A sync whose documents
+have that fingerprint reads nothing from the store; the snapshot (and its BM25) of a fingerprinted
+collection is saved in `cache_dir` under the collection's name and fingerprint, and loaded from there.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import threading
+import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from index.snapshot import PAGE, Snapshot, take_snapshot
+from index.snapshot import PAGE, Snapshot, load_snapshot, save_snapshot, take_snapshot
 from index.tokenize import VERSION, JiebaTokenizer
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -48,6 +57,14 @@ def slot(metadata: dict[str, Any]) -> tuple[Any, Any]:
     return metadata.get("source"), metadata.get("line")
 
 
+def fingerprint(ids: Iterable[str]) -> str:
+    """What a collection holds, in 32 hex digits: its sorted ids and the BM25 token version."""
+    digest = hashlib.sha256(TOKENS_KEY.encode())
+    for doc_id in sorted(ids):
+        digest.update(doc_id.encode() + b"\0")
+    return digest.hexdigest()[:32]
+
+
 def clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     """Chroma keeps str, int, float and bool; None is left out."""
     return {k: v for k, v in metadata.items() if isinstance(v, str | int | float | bool)}
@@ -57,32 +74,65 @@ class Index:
     """Documents in a Chroma collection, with embeddings from an injected model."""
 
     def __init__(self, client: Any, embeddings: Embeddings, name: str = "rows",
-                 tokenizer: JiebaTokenizer | None = None):
+                 tokenizer: JiebaTokenizer | None = None, cache_dir: Path | None = None,
+                 follow_seconds: float | None = None):
         self.client = client
         self.embeddings = embeddings
         self.name = name
         self.tokenizer = tokenizer or JiebaTokenizer()
+        self.cache_dir = cache_dir
         self._pointer = client.get_or_create_collection(f"{name}__active", embedding_function=None)
         self._collection: Any = None
+        self.held: str | None = None  # the fingerprint of what the live collection holds, when recorded
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self.generation = 0  # bumps whenever the live collection changes; retrievers rebuild BM25 on it
+        # Follow other processes (workers, a CLI re-index): look at the pointer at most this often when
+        # searching; None: only when told (refresh, sync).
+        self.follow_seconds = follow_seconds
+        self._looked = time.monotonic()
         self.refresh()
 
     # ---- the live collection ------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Follow the pointer (another process may have rebuilt)."""
+    def refresh(self) -> bool:
+        """Follow the pointer (another process may have rebuilt or synced). True when the index changed."""
+        self._looked = time.monotonic()
         pointer = self.client.get_collection(f"{self.name}__active", embedding_function=None)
-        active = (pointer.metadata or {}).get("collection")
+        meta = pointer.metadata or {}
+        active = meta.get("collection")
         if active is None:
             active = self._new_collection_name()
             self.client.get_or_create_collection(active, embedding_function=None,
                                                  metadata={"hnsw:space": "cosine"})
             pointer.modify(metadata={"collection": active})
-        if self._collection is None or self._collection.name != active:
-            self._collection = self.client.get_collection(active, embedding_function=None)
+            meta = {"collection": active}
+        held = meta.get("fingerprint") or None
+        if self._collection is None or self._collection.name != active or held != self.held:
+            if self._collection is None or self._collection.name != active:
+                self._collection = self.client.get_collection(active, embedding_function=None)
+            self.held = held
             self.generation += 1
+            return True
+        return False
+
+    def _record(self, held: str | None, collection: str | None = None) -> None:
+        """Write what the live collection holds to the pointer (None: a change is under way)."""
+        meta: dict[str, Any] = {"collection": collection or self._collection.name}
+        if held:
+            meta["fingerprint"] = held
+        self.client.get_collection(f"{self.name}__active", embedding_function=None).modify(metadata=meta)
+        self.held = held
+
+    @property
+    def state(self) -> str | None:
+        """The live collection's name and fingerprint, when its content is recorded."""
+        return f"{self._collection.name}-{self.held}" if self.held else None
+
+    def cache_path(self) -> Path | None:
+        """Where the snapshot of the live collection is saved, or None when it is not (no cache, unknown)."""
+        state = self.state
+        return self.cache_dir / state if self.cache_dir is not None and state else None
 
     @property
     def collection(self) -> Any:
@@ -106,12 +156,29 @@ class Index:
         return found
 
     def snapshot(self) -> Snapshot:
-        """The live collection in memory (ids, filter columns, vectors, BM25 tokens), taken once per change."""
+        """The live collection in memory (ids, filter columns, vectors, BM25 tokens), taken once per change:
+        loaded from the cache when saved there, else read from the store (and saved)."""
+        if self.follow_seconds is not None and time.monotonic() - self._looked >= self.follow_seconds:
+            self.refresh()
         with self._snapshot_lock:
             if self._snapshot is None or self._snapshot.generation != self.generation:
                 self._snapshot = None  # let the old one go before the new one is read
-                self._snapshot = take_snapshot(self._collection, TOKENS_KEY, self.tokenizer, self.generation)
+                where = self.cache_path()
+                snap = load_snapshot(where, self.generation) if where is not None else None
+                if snap is None:
+                    snap = take_snapshot(self._collection, TOKENS_KEY, self.tokenizer, self.generation)
+                    if where is not None:
+                        save_snapshot(snap, where)
+                        self._drop_old_snapshots(where)
+                self._snapshot = dataclasses.replace(snap, home=where) if where is not None else snap
             return self._snapshot
+
+    def _drop_old_snapshots(self, keep: Path) -> None:
+        import shutil
+
+        for old in keep.parent.glob(f"{self.name}__*"):
+            if old != keep and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
 
     def fetch(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         """id -> (text, metadata without the BM25 tokens), for the few rows a search returns."""
@@ -125,42 +192,68 @@ class Index:
 
     def _write(self, collection: Any, docs: Sequence[Document], progress: Progress | None,
                known: dict[str, np.ndarray] | None = None) -> int:
-        """Add documents, embedding only those without a known vector. Returns how many were embedded."""
+        """Add documents, embedding only those without a known vector. Returns how many were embedded.
+
+        A batch is tokenized for BM25 and upserted in a second thread while the next one is embedded,
+        and at most one batch waits for its write (bounded memory). The caller sorts by length."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         known = known or {}
         embedded = 0
-        for start in range(0, len(docs), BATCH):
-            batch = list(docs[start : start + BATCH])
-            need = [d for d in batch if str(d.id) not in known]
-            fresh: dict[str, Any] = {}
-            if need:
-                vectors = self.embeddings.embed_documents([d.page_content for d in need])
-                fresh = {str(d.id): v for d, v in zip(need, vectors, strict=True)}
-                embedded += len(need)
-            collection.upsert(
-                ids=[str(d.id) for d in batch],
-                embeddings=np.asarray([fresh[str(d.id)] if str(d.id) in fresh else known[str(d.id)] for d in batch],
-                                      dtype=np.float32),
-                documents=[d.page_content for d in batch],
-                metadatas=[{**clean_metadata(d.metadata), TOKENS_KEY: " ".join(self.tokenizer(d.page_content))}
-                           for d in batch],
-            )
-            if progress:
-                progress(min(start + BATCH, len(docs)), len(docs))
+        pending: Future[None] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="index-write") as writer:
+            for start in range(0, len(docs), BATCH):
+                batch = list(docs[start : start + BATCH])
+                need = [d for d in batch if str(d.id) not in known]
+                fresh: dict[str, Any] = {}
+                if need:
+                    vectors = self.embeddings.embed_documents([d.page_content for d in need])
+                    fresh = {str(d.id): v for d, v in zip(need, vectors, strict=True)}
+                    embedded += len(need)
+                matrix = np.asarray([fresh[str(d.id)] if str(d.id) in fresh else known[str(d.id)] for d in batch],
+                                    dtype=np.float32)
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(self._upsert, collection, batch, matrix)
+                if progress:
+                    progress(min(start + BATCH, len(docs)), len(docs))
+            if pending is not None:
+                pending.result()
         return embedded
 
+    def _upsert(self, collection: Any, batch: list[Document], vectors: np.ndarray) -> None:
+        collection.upsert(
+            ids=[str(d.id) for d in batch],
+            embeddings=vectors,
+            documents=[d.page_content for d in batch],
+            metadatas=[{**clean_metadata(d.metadata), TOKENS_KEY: " ".join(self.tokenizer(d.page_content))}
+                       for d in batch],
+        )
+
     def sync(self, docs: Sequence[Document], progress: Progress | None = None) -> SyncReport:
-        """Make the live collection hold exactly `docs`: unchanged ids are not embedded again."""
+        """Make the live collection hold exactly `docs`: unchanged ids are not embedded again. When the
+        pointer records that the collection holds exactly these ids, nothing is read."""
         docs = _unique(docs)
+        wanted = fingerprint(str(d.id) for d in docs)
+        self.refresh()
+        if self.held == wanted:
+            if progress:
+                progress(len(docs), len(docs))
+            return SyncReport(unchanged=len(docs))
         existing = self.stored()
         by_slot = {row.slot: doc_id for doc_id, row in existing.items()}
         new_ids = {str(d.id) for d in docs}
-        fresh = [d for d in docs if str(d.id) not in existing]
+        fresh = sorted((d for d in docs if str(d.id) not in existing), key=lambda d: len(d.page_content))
         updated = sum(1 for d in fresh if slot(d.metadata) in by_slot and by_slot[slot(d.metadata)] not in new_ids)
         stale = [doc_id for doc_id in existing if doc_id not in new_ids]
+        retokenize = [i for i, row in existing.items() if i in new_ids and not row.tokens_current]
+        if fresh or stale or retokenize:
+            self._record(None)  # a change is under way: no process trusts the old fingerprint meanwhile
         embedded = self._write(self._collection, fresh, progress)  # embed first: a failure changes nothing
-        self._retokenize([i for i, row in existing.items() if i in new_ids and not row.tokens_current])
+        self._retokenize(retokenize)
         for start in range(0, len(stale), PAGE):
             self._collection.delete(ids=stale[start : start + PAGE])
+        self._record(wanted)
         if fresh or stale:
             self.generation += 1
         if progress and not fresh:
@@ -192,12 +285,11 @@ class Index:
         name = self._new_collection_name()
         aside = self.client.create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine"})
         try:
-            embedded = self._write(aside, docs, progress, vectors)
+            embedded = self._write(aside, sorted(docs, key=lambda d: len(d.page_content)), progress, vectors)
         except BaseException:
             self.client.delete_collection(name)
             raise
-        self.client.get_collection(f"{self.name}__active", embedding_function=None).modify(
-            metadata={"collection": name})
+        self._record(fingerprint(str(d.id) for d in docs), collection=name)
         self.refresh()
         self.client.delete_collection(old.name)
         by_slot = {row.slot for row in old_ids.values()}

@@ -14,7 +14,7 @@ from index.clients import chroma_client
 from index.retrieve import Hit, fuse_rrf, fuse_weighted
 from index.store import Index
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # the tests below that embed with the real model (the id and fusion tests need none)
 
 
 class Counting(Embeddings):
@@ -54,6 +54,7 @@ def test_ids_are_sha256_of_source_line_and_content(records):
     assert a.metadata | {"year": 2022} == a.metadata and a.metadata["line"] == 6
 
 
+@slow
 def test_unchanged_reindex_embeds_nothing(index, counting, records):
     docs = to_documents(records)
     first = index.sync(docs)
@@ -63,6 +64,7 @@ def test_unchanged_reindex_embeds_nothing(index, counting, records):
     assert counting.embedded == 141
 
 
+@slow
 def test_changed_row_reembeds_only_that_row_and_removed_rows_leave(index, counting, records):
     index.sync(to_documents(records))
     changed = list(records)
@@ -76,6 +78,7 @@ def test_changed_row_reembeds_only_that_row_and_removed_rows_leave(index, counti
     assert to_document(changed[5]).id in stored and to_document(records[5]).id not in stored
 
 
+@slow
 def test_rebuild_swaps_and_a_failed_rebuild_keeps_the_old_index(index, counting, records, tmp_path):
     index.sync(to_documents(records))
     before = index.collection.name
@@ -96,6 +99,7 @@ def test_rebuild_swaps_and_a_failed_rebuild_keeps_the_old_index(index, counting,
     assert reopened.collection.name == live and reopened.count() == 141
 
 
+@slow
 def test_index_corpus_counts(tmp_path, counting, corpus):
     stack = build_stack(Settings(collection="c"), corpus, client=chroma_client(tmp_path / "db2"), embeddings=counting)
     assert index_corpus(stack, corpus).added == 141
@@ -114,6 +118,7 @@ def test_fusions_reward_agreement():
     assert {h.id for h in weighted} == {"a", "b", "c", "d"}
 
 
+@slow
 def test_tokens_of_an_older_tokenizer_are_recomputed_without_embedding(index, counting, records):
     from index.store import TOKENS_KEY
 
@@ -122,6 +127,8 @@ def test_tokens_of_an_older_tokenizer_are_recomputed_without_embedding(index, co
     got = index.collection.get(include=["metadatas"])
     old = [{TOKENS_KEY: None, "_tokens_v1": "old"} for _ in got["metadatas"]]  # as an older version left them
     index.collection.update(ids=got["ids"], metadatas=old)
+    # an older version recorded no fingerprint of what the collection holds
+    index.client.get_collection("t__active").modify(metadata={"collection": index.collection.name})
     before = counting.embedded
     report = index.sync(docs)
     assert report.unchanged == 141 and counting.embedded == before
@@ -129,6 +136,7 @@ def test_tokens_of_an_older_tokenizer_are_recomputed_without_embedding(index, co
     assert all(TOKENS_KEY in m and "_tokens_v1" not in m for m in metas)
 
 
+@slow
 def test_searches_see_a_sync_at_once(index, records):
     from index.retrieve import Bm25Retriever, DenseRetriever
 

@@ -11,7 +11,7 @@ from tests.conftest import OUTCOMES, TARGETS
 
 pytestmark = pytest.mark.slow
 
-BACKENDS = ["embedded", "server"]
+BACKENDS = ["embedded", pytest.param("server", marks=pytest.mark.server)]
 RETRIEVERS = ["dense", "bm25", "hybrid"]
 
 
