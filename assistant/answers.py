@@ -1,219 +1,176 @@
-"""The assistant: question -> intent -> evidence -> an `Answer` in the contract's shape.
+"""The assistant: question -> queries (parse.py) -> one handler per operation (execute.py) -> an `Answer`.
 
-Questions about numbers and sets are answered from the facts over all rows; content questions from
-retrieved rows; what the data does not hold is refused, saying what was searched."""
+Questions about numbers and sets are answered from all rows; content questions from retrieved rows; what
+the data does not hold is refused, saying why and what was searched. The optional LLM may parse what the
+rules cannot (llm_parse.py) and may reword an answer; it never computes a number."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from assistant.contract import Answer, Fact
+from assistant.content import ContentFinder, Search, Tokenize
+from assistant.contract import Answer, CitationBook, Fact
 from assistant.corpus import Corpus
-from assistant.fact_answers import MEASURE_FIELD, FactAnswerer
-from assistant.question import Question, decide_intent, is_english, parse
-from assistant.render import render
-from assistant.row_answers import RowAnswerer, Search
-from assistant.summary import summary_answer
+from assistant.execute import Executor, Result
+from assistant.lexicon import Lexicon, load_lexicon
+from assistant.parse import MAX_QUESTION, Parser
+from assistant.query import Query, refuse
+from assistant.slots import Slots
 
-MAX_QUESTION = 1000
-REFERENCE = re.compile(r"它|其|该部门|该单位|这个部门|那个部门|这家|那家|他们|同一|"
-                       r"\b(?:it|its|they|their|that department)\b", re.I)
+# make_search() -> (search, tokenize) or (search, tokenize, dense): built on the first content question.
+SearchTools = tuple[Search, Tokenize] | tuple[Search, Tokenize, Search]
 
 
-def refers_back(q: Question) -> bool:
-    """A follow-up about the department just discussed: "那它2023年的难度系数呢?" or a bare "难度系数呢?"."""
-    if REFERENCE.search(q.text):
-        return True
-    return q.measure is not None and not (q.category or q.superlative or q.top_n or q.comparison or q.aggregate
-                                          or q.rank_n)
+def default_lexicon(corpus: Corpus) -> Lexicon:
+    return load_lexicon(Path(corpus.data_dir))
 
 
 class Assistant:
     """Answers questions over one corpus. Retrieval and the LLM are optional and built on first use."""
 
-    def __init__(self, corpus: Corpus, make_search: Callable[[], tuple[Search, Callable[[str], list[str]]]]
-                 | None = None, chat: Any = None):
+    def __init__(self, corpus: Corpus, make_search: Callable[[], SearchTools] | None = None, chat: Any = None,
+                 lexicon: Lexicon | None = None):
         self.corpus = corpus
         self._make_search = make_search
-        self._search: tuple[Search, Callable[[str], list[str]]] | None = None
+        self._tools: SearchTools | None = None
         self.chat = chat
-        self.categories = sorted({r.category for r in corpus.records if r.category})
-        self.years = sorted({r.year for r in corpus.records})
+        self.lexicon = lexicon or getattr(corpus, "lexicon", None) or default_lexicon(corpus)
+        self.parser = Parser(self.lexicon, corpus.directory, sorted({r.year for r in corpus.records}),
+                             sorted({r.category for r in corpus.records if r.category}))
 
-    def search_tools(self) -> tuple[Search, Callable[[str], list[str]]]:
-        if self._search is None:
-            if self._make_search is None:
-                raise RuntimeError("this assistant has no retrieval configured")
-            self._search = self._make_search()
-        return self._search
+    def tools(self) -> SearchTools | None:
+        if self._tools is None and self._make_search is not None:
+            self._tools = self._make_search()
+        return self._tools
 
-    def parse(self, text: str, history: list[str] | None = None, filters: dict[str, Any] | None = None) -> Question:
-        q = parse(text[:MAX_QUESTION], self.corpus.directory, self.categories)
-        if not q.departments and not q.unknown_departments and history and refers_back(q):
-            for earlier in reversed(history):  # "那它2023年的难度系数呢?" after a question about 市水利局
-                found = self.corpus.directory.find(earlier)
-                if found:
-                    q = parse(f"{found[0].department} {text[:MAX_QUESTION]}", self.corpus.directory, self.categories)
-                    q.text = text[:MAX_QUESTION].strip()
-                    break
-        for key, value in (filters or {}).items():
-            if key == "year" and value:
-                q.years = [int(value)]
-            elif key == "department" and value:
-                name = self.corpus.directory.resolve(str(value))
-                q.departments = [name] if name else q.departments
-            elif key == "category" and value:
-                q.category = str(value)
-        if filters:
-            q.intent = decide_intent(q)
-        return q
+    def finder(self, needs_search: bool) -> ContentFinder:
+        tools = self.tools() if needs_search else None
+        if tools is None:
+            return ContentFinder(self.corpus, self.lexicon)
+        dense = tools[2] if len(tools) > 2 else None
+        return ContentFinder(self.corpus, self.lexicon, tools[1], tools[0], dense)
+
+    def parse(self, text: str, history: list[str] | None = None, filters: dict[str, Any] | None = None
+              ) -> tuple[list[Query], list[Slots]]:
+        queries, slots = self.parser.parse(text, history, filters)
+        if self.chat is not None and _unsure(queries):
+            from assistant.llm_parse import parse_with_llm
+
+            found = parse_with_llm(self.chat, text, self.lexicon, self.corpus)
+            if found is not None:
+                queries = found
+        return queries, slots
 
     def ask(self, text: str, history: list[str] | None = None, filters: dict[str, Any] | None = None) -> Answer:
-        q = self.parse(text, history, filters)
-        parts = self._parts(q, history, filters)
-        answer = merge(q, [self._route(p) for p in parts]) if parts else self._route(q)
+        text = text[:MAX_QUESTION]
+        queries, _ = self.parse(text, history, filters)
+        warnings: list[str] = []
+        if filters:
+            queries, warnings = apply_filters(queries, filters, self.corpus)
+        needs_search = any(_needs_search(q) for q in queries)
+        book, facts = CitationBook(), list[Fact]()
+        executor = Executor(self.corpus, self.lexicon, book, facts, self.finder(needs_search))
+        results: list[Result] = []
+        for q in queries:
+            try:
+                results.append(executor.run(q))
+            except LookupError as exc:  # a query over data that is not there: an honest refusal, not a 500
+                results.append(executor.run(refuse("not_answerable", q.text, q.lang, detail=str(exc))))
+        answer = assemble(text.strip(), queries, results, book, facts, len(self.corpus.records))
+        answer.warnings += warnings
         if self.chat is not None and answer.mode != "refusal":
             from assistant.llm import rewrite
 
-            answer = rewrite(self.corpus, answer, self.chat, q.lang)
+            answer = rewrite(self.corpus, answer, self.chat, queries[0].lang if queries else "zh")
         answer.data_version = self.corpus.version
         return answer
 
-    def _parts(self, q: Question, history: list[str] | None, filters: dict[str, Any] | None) -> list[Question]:
-        """Questions of two kinds in one (…得分多少,…难度系数多少?) are answered part by part."""
-        pieces = [p for p in re.split(r"[,，;；?？]", q.text) if p.strip()]
-        if len(pieces) < 2 or q.intent in ("summary", "unanswerable"):
-            return []
-        context = [*(history or []), q.text]
-        parts = [self.parse(p, context, filters) for p in pieces]
-        if sum(1 for p in parts if p.intent != "content") < 2:
-            return []
-        return parts
 
-    def _route(self, q: Question) -> Answer:
-        facts = FactAnswerer(self.corpus, q)
-        if not q.text:
-            return self._refuse(q, "问题是空的。", "the question is empty.")
-        missing_years = [y for y in q.years if y not in self.years]
-        if missing_years and not [y for y in q.years if y in self.years]:
-            have = "、".join(f"{y}年" for y in self.years)
-            return self._refuse(q, f"没有{missing_years[0]}年的数据(数据只包含{have})。",
-                                f"there is no data for {missing_years[0]} (the data covers {self.years}).",
-                                filters={"year": missing_years[0]})
-        if q.intent == "unanswerable":
-            name = q.unknown_departments[0]
-            return self._refuse(q, f"数据中没有{name}(未收录该部门)。", f"{name} is not in the data.",
-                                candidates=self.corpus.directory.suggest(name) or list(self.corpus.directory.names[:5]),
-                                filters={"department": name})
-        if q.intent == "summary":
-            return summary_answer(self.corpus, q, q.departments[0])
-        if q.intent == "status":
-            return facts.status()
-        if q.intent == "threshold":
-            return facts.threshold()
-        if q.intent == "rank_of":
-            return facts.rank_of()
-        if q.intent == "superlative":
-            return facts.superlative()
-        if q.intent == "aggregate":
-            return facts.aggregate()
-        if q.intent == "lookup":
-            return self._lookup(q, facts)
-        if q.intent == "compare" and len(q.departments) == 1:
-            return facts.compare(q.departments[0])
-        return self._rows(q).content()
+def _needs_search(q: Query) -> bool:
+    from assistant.query import TextAbout
 
-    def _rows(self, q: Question) -> RowAnswerer:
-        search, tokenize = self.search_tools()
-        return RowAnswerer(self.corpus, q, search, tokenize)
-
-    def _lookup(self, q: Question, facts: FactAnswerer) -> Answer:
-        texts, missing = [], []
-        for department in q.departments:
-            text = facts.lookup(department)
-            if text is None:
-                missing.append(department)
-            else:
-                texts.append(text)
-        if missing:
-            facts.facts.append(Fact("检索的记录数", len(self.corpus.records), (), method="every row of every source"))
-            measure = MEASURE_FIELD.get(q.measure or "score", "所问指标")
-            for department in missing:
-                have = sorted({(r.year, r.kind) for r in self.corpus.records if r.department == department})
-                what = "、".join(f"{y}年{'兑现情况' if k == 'outcomes' else '年度目标'}" for y, k in have)
-                when = f"{q.years[0]}年" if q.years else ""
-                texts.append(render("refusal.j2", lang=q.lang, searched_rows=len(self.corpus.records),
-                                    filters_text=f"department={department}",
-                                    reason=f"数据中没有{department}{when}的{measure}:该部门只出现在{what}中。",
-                                    reason_en=f"the data has no {measure} for {department}; it appears only in "
-                                              f"{', '.join(f'{y} {k}' for y, k in have)}.",
-                                    candidates=[], nearest=[]))
-        filters: dict[str, Any] = {"department": q.departments[0] if len(q.departments) == 1 else q.departments,
-                                   "measure": MEASURE_FIELD.get(q.measure or "score", q.measure)}
-        if q.years:
-            filters["year"] = q.years[0]
-        return facts.answer("\n".join(texts), filters, "refusal" if len(missing) == len(q.departments) else "facts")
-
-    def _refuse(self, q: Question, reason: str, reason_en: str, candidates: list[str] | None = None,
-                filters: dict[str, Any] | None = None) -> Answer:
-        text = render("refusal.j2", lang=q.lang, reason=reason, reason_en=reason_en,
-                      searched_rows=len(self.corpus.records),
-                      filters_text=", ".join(f"{k}={v}" for k, v in (filters or {}).items()),
-                      candidates=candidates or [], nearest=[])
-        searched = Fact("检索的记录数", len(self.corpus.records), (), method="every row of every source")
-        return Answer(q.text, text, "refusal", [], [searched], {"rows": len(self.corpus.records),
-                                                                "filters": filters or {},
-                                                                "method": "facts over all rows"}, "unanswerable")
+    return q.operation == "content" or (q.measure is not None and q.measure.name == "quantity"
+                                        and q.operation == "value") or \
+        any(isinstance(p, TextAbout) for p in q.predicates)
 
 
-def make_search_for(settings: Any, corpus: Corpus, client: Any = None, embeddings: Any = None
-                    ) -> Callable[[], tuple[Search, Callable[[str], list[str]]]]:
-    """Build the retrieval stack on first use, and bring the index up to date with the corpus."""
-
-    def build() -> tuple[Search, Callable[[str], list[str]]]:
-        from assistant.search import build_stack, index_corpus
-
-        stack = build_stack(settings, corpus, client=client, embeddings=embeddings)
-        index_corpus(stack, corpus)
-
-        def search(query: str, k: int, filters: dict[str, Any]) -> list[Any]:
-            # English words never match Chinese rows in BM25 (only stray numbers do): dense alone, cross-lingual
-            retriever = stack.dense if is_english(query) else stack.hybrid
-            return retriever.search(query, k, filters)
-
-        return search, stack.index.tokenizer
-
-    return build
+def _unsure(queries: list[Query]) -> bool:
+    return not queries or all(q.operation == "content" or q.confidence < 0.5 for q in queries)
 
 
-MARKER = re.compile(r"\[(\d+)\]")
+def apply_filters(queries: list[Query], filters: dict[str, Any], corpus: Corpus) -> tuple[list[Query], list[str]]:
+    """Filters from a front end narrow the queries' scope. One that names nothing known, or contradicts the
+    question, is not applied and becomes a warning."""
+    warnings: list[str] = []
+    out = []
+    years = {r.year for r in corpus.records}
+    known = {r.category for r in corpus.records if r.category}
+    for q in queries:
+        scope = q.scope
+        for key, value in filters.items():
+            if value in (None, ""):
+                continue
+            if key == "year":
+                year = int(value)
+                if year not in years:
+                    warnings.append(f"filter year={value} names no year in the data; not applied")
+                elif scope.years and year not in scope.years:
+                    warnings.append(f"filter year={value} contradicts the question ({scope.years}); not applied")
+                else:
+                    scope = dataclasses.replace(scope, years=(year,))
+            elif key == "department":
+                name = corpus.directory.resolve(str(value))
+                if name is None:
+                    warnings.append(f"filter department={value} names no department in the data; not applied")
+                elif scope.departments and name not in scope.departments:
+                    warnings.append(f"filter department={value} contradicts the question; not applied")
+                else:
+                    scope = dataclasses.replace(scope, departments=(name,))
+            elif key == "category":
+                if value not in known:
+                    warnings.append(f"filter category={value} names no category in the data; not applied")
+                else:
+                    scope = dataclasses.replace(scope, categories=(str(value),))
+            elif key == "kind":
+                if value not in ("outcomes", "targets"):
+                    warnings.append(f"filter kind={value} is not outcomes or targets; not applied")
+                else:
+                    scope = dataclasses.replace(scope, kinds=(str(value),))
+        out.append(q if scope == q.scope else dataclasses.replace(q, scope=scope))
+    return out, list(dict.fromkeys(warnings))
 
 
-def renumber(text: str, mapping: dict[int, int]) -> str:
-    return MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), int(m.group(1)))}]", text)
-
-
-def merge(q: Question, answers: list[Answer]) -> Answer:
-    """One answer from the answers to the parts of a question, with the citations numbered anew."""
-    citations: list[Any] = []
-    seen: dict[tuple[str, int, str, str], int] = {}
-    texts, facts, filters = [], [], []
-    for a in answers:
-        mapping: dict[int, int] = {}
-        for c in a.citations:
-            key = (c.source, c.line, c.field, c.quote)
-            if key not in seen:
-                seen[key] = len(citations) + 1
-                citations.append(dataclasses.replace(c, id=seen[key]))
-            mapping[c.id] = seen[key]
-        texts.append(renumber(a.answer, mapping))
-        facts += [dataclasses.replace(f, citations=tuple(mapping[i] for i in f.citations)) for f in a.facts]
-        filters.append(a.searched.get("filters", {}))
-    modes = {a.mode for a in answers}
+def assemble(question: str, queries: list[Query], results: list[Result], book: CitationBook, facts: list[Fact],
+             rows: int) -> Answer:
+    modes = {r.mode for r in results}
     mode = "refusal" if modes == {"refusal"} else "retrieval" if "retrieval" in modes else "facts"
-    return Answer(q.text, "\n".join(texts), mode, citations, list(dict.fromkeys(facts)),  # type: ignore[arg-type]
-                  {"rows": answers[0].searched.get("rows"), "filters": filters, "parts": len(answers)},
-                  "+".join(a.intent for a in answers))
+    tables = [r.table for r in results if r.table is not None]
+    searched: dict[str, Any] = {"rows": rows, "queries": [q.to_json() for q in queries],
+                                "filters": _filters_of(queries)}
+    retrieval = [r.searched for r in results if r.searched]
+    if retrieval:
+        searched["retrieval"] = retrieval
+    searched["method"] = "hybrid retrieval (dense + BM25), top 8 per part" if "retrieval" in modes else \
+        "facts over all rows"
+    return Answer(question, "\n".join(r.text for r in results if r.text), mode, book.citations,  # type: ignore[arg-type]
+                  list(dict.fromkeys(facts)), searched, "+".join(q.operation for q in queries),
+                  table=tables[0] if tables else None)
+
+
+def _filters_of(queries: list[Query]) -> dict[str, Any]:
+    if not queries:
+        return {}
+    scope = queries[0].scope
+    out: dict[str, Any] = {}
+    if scope.years:
+        out["year"] = scope.years[0] if len(scope.years) == 1 else list(scope.years)
+    if scope.departments:
+        out["department"] = scope.departments[0] if len(scope.departments) == 1 else list(scope.departments)
+    if scope.categories:
+        out["category"] = scope.categories[0] if len(scope.categories) == 1 else list(scope.categories)
+    if scope.kinds:
+        out["kind"] = scope.kinds[0]
+    return out

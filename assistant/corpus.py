@@ -15,6 +15,7 @@ from pathlib import Path
 from assistant.departments import DIRECTORY_FILE, Directory, load_directory
 from assistant.facts import DepartmentRow, department_rows
 from assistant.ingest import ingest
+from assistant.lexicon import Lexicon, lexicon_path, load_lexicon
 from assistant.records import Commitment
 from assistant.sources import MANIFEST, Source, load_manifest
 
@@ -26,6 +27,7 @@ class Corpus:
     directory: Directory
     version: str  # sha256 of the manifest, the department file and every source file, shortened
     data_dir: Path = field(compare=False)
+    lexicon: Lexicon = field(compare=False)  # the city and the categories (data/lexicon.toml)
 
     @cached_property
     def departments(self) -> list[DepartmentRow]:
@@ -47,7 +49,7 @@ class Corpus:
 
 def data_version(data_dir: Path, sources: list[Source]) -> str:
     digest = hashlib.sha256()
-    for path in [data_dir / MANIFEST, data_dir / DIRECTORY_FILE, *(s.path for s in sources)]:
+    for path in [data_dir / MANIFEST, data_dir / DIRECTORY_FILE, lexicon_path(data_dir), *(s.path for s in sources)]:
         digest.update(path.name.encode())
         if path.exists():
             digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -59,7 +61,8 @@ def load_corpus(data_dir: Path) -> Corpus:
     sources = load_manifest(data_dir)
     records = tuple(r for report in ingest(sources) for r in report.records)
     directory = load_directory(data_dir, known=dict.fromkeys(r.department for r in records))
-    return Corpus(records, tuple(sources), directory, data_version(data_dir, sources), data_dir)
+    return Corpus(records, tuple(sources), directory, data_version(data_dir, sources), data_dir,
+                  load_lexicon(data_dir))
 
 
 class CorpusHolder:

@@ -10,6 +10,7 @@ from assistant.contract import Answer
 from assistant.corpus import Corpus
 from assistant.guard import check
 from assistant.render import render
+from assistant.schema import label
 from assistant.settings import Settings
 
 
@@ -33,9 +34,9 @@ def cited_rows(corpus: Corpus, draft: Answer) -> dict[int, str]:
         record = corpus.record_at(c.source, c.line)
         if record is not None:
             rows[c.id] = f"{record.department} {record.item}.{record.title} {record.text}" + (
-                f" 最终得分{record.score} 类别内排名{record.rank}" if record.score is not None and c.line ==
-                record.anchor_line else "") + (
-                f" 评定难度系数{record.coefficient}" if record.coefficient is not None else "")
+                f" {label('score')}{record.score} {label('rank')}{record.rank}" if record.score is not None
+                and c.line == record.anchor_line else "") + (
+                f" {label('coefficient')}{record.coefficient}" if record.coefficient is not None else "")
     return rows
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -12,7 +13,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.chunks import to_documents
 from assistant.corpus import Corpus
 from assistant.settings import Settings
-from index.retrieve import Bm25Retriever, DenseRetriever, Filters, Hit, HybridRetriever
+from index.retrieve import Bm25Retriever, DenseRetriever, Filters, Hit, HybridRetriever, Retriever
 from index.store import Index, SyncReport
 from index.tokenize import JiebaTokenizer
 
@@ -24,21 +25,40 @@ class SearchStack:
     bm25: Bm25Retriever
     hybrid: HybridRetriever
 
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        """The one place that chooses the retriever: English words never match Chinese rows in BM25 (only
+        stray numbers do), so an English query goes to the dense retriever alone (it is cross-lingual);
+        anything else to the hybrid."""
+        from assistant.slots import is_english
+
+        retriever = self.dense if is_english(query) else self.hybrid
+        return retriever.search(query, k, filters)
+
+    def retriever(self, name: str) -> Retriever:
+        """A retriever by name (hybrid, dense, bm25), for the CLI's --retriever; KeyError when unknown."""
+        retrievers: dict[str, Retriever] = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.bm25}
+        return retrievers[name]
+
 
 def build_stack(settings: Settings, corpus: Corpus, client: Any = None,
-                embeddings: Embeddings | None = None) -> SearchStack:
-    """Clients and models are injected when given (tests), else built from the settings."""
+                embeddings: Embeddings | None = None, cache_dir: Path | None = None) -> SearchStack:
+    """Clients and models are injected when given (tests), else built from the settings. Snapshots are
+    saved in `cache_dir`; for a client built from the settings, in the settings' index cache."""
     if client is None:
         from index.clients import chroma_client
 
         client = chroma_client(settings.index_path, settings.chroma_host, settings.chroma_port)
+        cache_dir = cache_dir or settings.index_cache_path
     if embeddings is None:
+        from index.batching import BatchingEmbeddings
         from index.embeddings import LazyEmbeddings
 
-        embeddings = LazyEmbeddings(settings.embedding_model, settings.models_path, settings.embedding_batch_size,
-                                    settings.embedding_dtype)
+        embeddings = BatchingEmbeddings(
+            LazyEmbeddings(settings.embedding_model, settings.models_path, settings.embedding_batch_size,
+                           settings.embedding_dtype, settings.embedding_backend),
+            settings.query_batch_window_ms, settings.query_batch_max, settings.query_cache_size)
     tokenizer = JiebaTokenizer(corpus.directory.words())
-    index = Index(client, embeddings, settings.collection, tokenizer)
+    index = Index(client, embeddings, settings.collection, tokenizer, cache_dir, settings.index_follow_seconds)
     dense, bm25 = DenseRetriever(index), Bm25Retriever(index)
     hybrid = HybridRetriever(dense, bm25, settings.fusion, settings.rrf_k,
                              (settings.dense_weight, settings.bm25_weight), settings.candidates)

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.contract import Answer, Citation, Fact
+from assistant.content import first_quote
+from assistant.contract import Citation, CitationBook, Fact
 from assistant.corpus import Corpus
-from assistant.fact_answers import FactAnswerer
 from assistant.facts import DepartmentRow
-from assistant.question import Question
 from assistant.records import Commitment
 from assistant.render import render
-from assistant.row_answers import first_quote
 from assistant.status import LABELS_ZH, Status, outcome_status
+
+if TYPE_CHECKING:
+    from assistant.execute import Executor
+    from assistant.query import Query
 
 
 @dataclass
@@ -73,38 +75,48 @@ class Summary:
         }
 
 
-def summarize(corpus: Corpus, department: str, lang: str = "zh") -> Summary:
-    helper = FactAnswerer(corpus, Question(text=department, lang="zh" if lang != "en" else "en"))
-    years = []
+def summarize(corpus: Corpus, department: str, lang: str = "zh", executor: Executor | None = None,
+              years: tuple[int, ...] = ()) -> Summary:
+    """Every year of the department (or the years asked), cited through the executor's citation book."""
+    if executor is None:
+        from assistant.execute import Executor
+        from assistant.lexicon import load_lexicon
+
+        executor = Executor(corpus, load_lexicon(corpus.data_dir), CitationBook(), [], None)
+    from assistant.query import Query, Scope
+
+    q = Query("summary", Scope(departments=(department,)), lang=lang)
+    out = []
     for row in sorted((d for d in corpus.departments if d.department == department), key=lambda d: d.year):
+        if years and row.year not in years:
+            continue
         cites: dict[str, int] = {}
         note = ""
         if row.score is not None:
-            cites["score"] = helper.cite_measure(row, "score")
+            cites["score"] = executor.cite(row, "score")
         if row.rank is not None:
-            cites["rank"] = helper.cite_measure(row, "rank")
-            stats = helper.stats_for(row)
-            if stats is not None:
-                note = helper.partial_note(stats)
+            cites["rank"] = executor.cite(row, "rank")
+            note = executor.partial_note(q, row.year, row.category)
         if row.coefficient is not None:
-            cites["coefficient"] = helper.cite_measure(row, "coefficient")
+            cites["coefficient"] = executor.cite(row, "coefficient")
         year = SummaryYear(row.year, row.kind, row.category, row, cites, note=note)
         for record in corpus.records_of(department, row.year):
             status = outcome_status(record)
             quote = status.evidence if status and status.evidence else first_quote(record)
-            cite = helper.book.cite_text(record, quote)
+            cite = executor.book.cite_text(record, quote)
             year.items.append(SummaryItem(record, status, quote, cite))
             if status is not None:
-                helper.facts.append(Fact("状态", status.label, (cite,), department, row.year, method=status.reason))
+                executor.facts.append(Fact("状态", status.label, (cite,), department, row.year, method=status.reason))
         counts = Counter(it.status.label for it in year.items if it.status is not None)
         year.status_counts = [(LABELS_ZH[label], counts[label])
                               for label in ("exceeded", "met", "partial", "not_stated") if counts[label]]
-        years.append(year)
-    return Summary(department, years, helper.book.citations, helper.facts)
+        out.append(year)
+    return Summary(department, out, executor.book.citations, executor.facts)
 
 
-def summary_answer(corpus: Corpus, question: Question, department: str) -> Answer:
-    summary = summarize(corpus, department, question.lang)
-    return Answer(question.text, summary.markdown(with_sources=False), "facts", summary.citations, summary.facts,
-                  {"rows": len(corpus.records), "filters": {"department": department},
-                   "method": "every row of the department"}, question.intent)
+def summarize_into(executor: Executor, q: Query, department: str) -> str:
+    """The summary as an answer's text, its citations in the answer's book."""
+    summary = summarize(executor.corpus, department, q.lang, executor, q.scope.years)
+    if not summary.years:
+        summary = summarize(executor.corpus, department, q.lang, executor)
+    return summary.markdown(with_sources=False)

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answers import Assistant, make_search_for  # noqa: E402
-from assistant.corpus import load_corpus  # noqa: E402
+from assistant.answers import Assistant  # noqa: E402
+from assistant.service import Service  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from index.clients import chroma_client  # noqa: E402
 
@@ -54,9 +54,8 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=10)
     args = parser.parse_args()
     settings = Settings()
-    corpus = load_corpus(settings.data_dir)
-    assistant = Assistant(corpus, make_search_for(settings.model_copy(update={"collection": "bench_answers"}), corpus,
-                                                  client=chroma_client()))
+    assistant = Service.from_settings(settings.model_copy(update={"collection": "bench_answers"}),
+                                      client=chroma_client()).assistant
     assistant.ask(RETRIEVAL[0])  # build the retrieval stack and index outside the timings
     timed(assistant, FACTS + RETRIEVAL, 1, {"facts", "retrieval", "refusal"})  # warm
     for label, questions, modes in (("facts", FACTS, {"facts", "refusal"}), ("retrieval", RETRIEVAL, {"retrieval"})):

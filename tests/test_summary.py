@@ -2,11 +2,9 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 from assistant.summary import summarize
-from tests.conftest import OUTCOMES, ROOT, TARGETS
+from tests.conftest import OUTCOMES, TARGETS
 
 
 def test_summary_covers_every_item_both_years_and_cites_each_sentence(corpus):
@@ -25,9 +23,10 @@ def test_summary_covers_every_item_both_years_and_cites_each_sentence(corpus):
 
 
 def test_summary_formats_from_the_cli():
+    from tests.test_cli import run as cli
+
     def run(fmt):
-        done = subprocess.run([sys.executable, "-m", "assistant", "summary", "卫健委", "--format", fmt],
-                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+        done = cli("summary", "卫健委", "--format", fmt)
         assert done.returncode == 0, done.stderr
         return done.stdout
 

@@ -16,15 +16,15 @@ ROW = DepartmentRow(2022, "outcomes", "市水利局", "经济建设类", Decimal
 
 
 def test_lookup_renders_numbers_as_written_with_markers():
-    text = render("lookup.j2", lang="zh", measure="score", d=ROW, c={"score": 1, "rank": 2}, partial_note="")
+    text = render("ops/value.j2", lang="zh", measure="score", d=ROW, c={"score": 1, "rank": 2}, note="")
     assert text == "市水利局2022年最终得分为125.27分[1],在经济建设类中排名第12[2]。"
-    text = render("lookup.j2", lang="en", measure="score", d=ROW, c={"score": 1, "rank": 2}, partial_note="")
+    text = render("ops/value.j2", lang="en", measure="score", d=ROW, c={"score": 1, "rank": 2}, note="")
     assert text == "The final score (最终得分) of 市水利局 in 2022 is 125.27 [1], ranked No. 12 in 经济建设类 [2]."
 
 
 def test_a_missing_variable_is_an_error_not_an_empty_string():
     with pytest.raises(UndefinedError):
-        render("lookup.j2", lang="zh", measure="score", d=ROW, c={"score": 1, "rank": 2})
+        render("ops/value.j2", lang="zh", measure="score", d=ROW, c={"score": 1, "rank": 2})
 
 
 def test_partial_note():
@@ -40,6 +40,7 @@ def test_html_summary_escapes_data():
 
 
 def test_every_template_is_used_by_the_code():
-    code = "".join(p.read_text(encoding="utf-8") for p in Path("assistant").glob("*.py"))
-    for template in PROMPTS.glob("*.j2"):
-        assert f'"{template.name}"' in code, template.name
+    code = "".join(p.read_text(encoding="utf-8") for folder in ("assistant", "api") for p in Path(folder).glob("*.py"))
+    for template in PROMPTS.rglob("*.j2"):
+        name = template.relative_to(PROMPTS).as_posix()
+        assert f'"{name}"' in code, name

@@ -1,0 +1,634 @@
+"""The executor: one deterministic handler per operation, over all records.
+
+Every number in an answer comes from a handler, every row a handler uses is cited, and a computed figure
+says how it was computed (131.20 − 127.05 = 4.15) and cites its inputs. A query that cannot be answered
+becomes a refusal that says why. Adding an operation means one handler here, one template in
+prompts/ops/ and its tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from assistant.content import ContentFinder, sentence_statuses
+from assistant.contract import Cell, CitationBook, Column, Fact, Table
+from assistant.corpus import Corpus
+from assistant.facts import DepartmentRow, item_statuses, score_stats
+from assistant.lexicon import Lexicon
+from assistant.query import FieldIs, Query, Scope, StatusIs, TextAbout, TextContains
+from assistant.render import render
+from assistant.schema import label, spec
+
+FIELD_MEASURES = ("score", "rank", "coefficient")
+PLACES = {"score": 2, "coefficient": 4, "rank": 0}
+
+
+@dataclass
+class Result:
+    text: str
+    mode: str = "facts"  # facts, retrieval or refusal
+    table: Table | None = None
+    searched: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def value_of(d: DepartmentRow, measure: str) -> Decimal | int | None:
+    return {"score": d.score, "rank": d.rank, "coefficient": d.coefficient}[measure]
+
+
+class Executor:
+    def __init__(self, corpus: Corpus, lexicon: Lexicon, book: CitationBook, facts: list[Fact],
+                 content: ContentFinder | None):
+        self.corpus, self.lex, self.book, self.facts, self.content = corpus, lexicon, book, facts, content
+        self.handlers: dict[str, Callable[[Query], Result]] = {
+            "value": self.value, "list": self.select, "count": self.select, "sum": self.aggregate,
+            "mean": self.aggregate, "min": self.extreme, "max": self.extreme, "top": self.extreme,
+            "bottom": self.extreme, "nth": self.nth, "next": self.next, "difference": self.difference,
+            "spread": self.spread, "ties": self.ties, "intersect": self.intersect, "only_in": self.intersect,
+            "items": self.items, "summary": self.summary, "content": self.lookup, "status_of": self.status_of,
+            "refuse": self.refuse,
+        }
+
+    def run(self, q: Query) -> Result:
+        return self.handlers[q.operation](q)
+
+    # ---- citing ------------------------------------------------------------------------------------
+
+    def cite(self, d: DepartmentRow, measure: str) -> int:
+        """Cite a department's score, rank or coefficient on the row that writes it, and note the fact."""
+        record = self.corpus.record_at(d.source, d.line)
+        assert record is not None, (d.source, d.line)
+        value = value_of(d, measure)
+        cite = self.book.cite(record, label(measure), str(value), line=d.line)
+        fact = Fact(label(measure), value if value is not None else "", (cite,), d.department, d.year,
+                    spec(measure).unit)
+        if fact not in self.facts:
+            self.facts.append(fact)
+        return cite
+
+    def computed(self, name: str, value: Decimal | int | str, cites: list[int], method: str,
+                 department: str | None = None, year: int | None = None, unit: str = "") -> None:
+        self.facts.append(Fact(name, value, tuple(dict.fromkeys(cites)), department, year, unit, method))
+
+    def refusal(self, q: Query, reason: str, **params: Any) -> Result:
+        self.computed("检索的记录数", len(self.corpus.records), [], "every row of every source")
+        defaults: dict[str, Any] = {"nearest": [], "suggestions": [], "department": "", "years": (), "have": (),
+                                    "measure_years": (), "scanned": 0, "detail": "", "name": "", "phrase": ""}
+        text = render("refusal.j2", lang=q.lang, reason=reason, p={**defaults, **params},
+                      searched_rows=len(self.corpus.records),
+                      scope=_scope_text(q.scope))
+        return Result(text, "refusal")
+
+    def refuse(self, q: Query) -> Result:
+        assert q.refusal is not None
+        return self.refusal(q, q.refusal.reason, **dict(q.refusal.params))
+
+    # ---- scope -------------------------------------------------------------------------------------
+
+    def rows(self, q: Query, measure: str, scope: Scope | None = None, predicates: bool = True
+             ) -> list[DepartmentRow]:
+        """Department rows in scope that have the measure and pass the query's field predicates."""
+        scope = scope or q.scope
+        found = []
+        for d in self.corpus.departments:
+            if value_of(d, measure) is None:
+                continue
+            if scope.years and d.year not in scope.years:
+                continue
+            if scope.categories and measure != "coefficient" and d.category not in scope.categories:
+                continue
+            if scope.departments and d.department not in scope.departments:
+                continue
+            if predicates and not all(p.test(value_of(d, p.field)) for p in q.predicates if isinstance(p, FieldIs)):
+                continue
+            found.append(d)
+        return found
+
+    def groups(self, rows: list[DepartmentRow], measure: str, combined: bool) -> list[tuple[int, str | None,
+                                                                                                list[DepartmentRow]]]:
+        """As the tables rank them: per year and category for scores and ranks, per year for coefficients."""
+        grouped: dict[tuple[int, str | None], list[DepartmentRow]] = defaultdict(list)
+        for d in rows:
+            key = (d.year, None if combined or measure == "coefficient" else d.category)
+            grouped[key].append(d)
+        return [(year, category, group) for (year, category), group in grouped.items()]
+
+    def partial_note(self, q: Query, year: int, category: str | None, purpose: str = "rank") -> str:
+        """Say when a category is an excerpt: ranks 1–8 absent means the best present is not first."""
+        if category is None:
+            return ""
+        stats = score_stats(self.corpus.departments, year, category)
+        if not stats or not stats[0].missing_ranks:
+            return ""
+        present, missing = stats[0].ranks_present, stats[0].missing_ranks
+        missing_text = f"{missing[0]}至{missing[-1]}" if len(missing) > 1 else str(missing[0])
+        cite = self.cite(stats[0].rows[0], "rank")
+        self.computed("类别内已有排名", f"{present[0]}–{present[-1]}", [cite], f"ranks present for {category}; "
+                      f"missing: {missing_text}", year=year)
+        return render("partial_note.j2", lang=q.lang, category=category, first=present[0], last=present[-1],
+                      missing=missing_text, purpose=purpose)
+
+    def unavailable(self, q: Query, measure: str, department: str | None = None) -> Result:
+        """The measure is not in the data for this department or year: say where it is."""
+        have = sorted({(d.year, d.kind) for d in self.corpus.departments
+                       if department is None or d.department == department})
+        measure_years = sorted({d.year for d in self.corpus.departments if value_of(d, measure) is not None})
+        return self.refusal(q, "no_measure", department=department or "", measure=label(measure),
+                            measure_en=spec(measure).english, years=q.scope.years, have=have,
+                            measure_years=measure_years)
+
+    # ---- handlers over departments -------------------------------------------------------------------
+
+    def value(self, q: Query) -> Result:
+        assert q.measure is not None
+        measure = q.measure.name
+        if measure == "quantity":
+            return self.lookup(q)
+        if measure == "items":
+            return self.select(dataclasses.replace(q, operation="count"))
+        texts, refused = [], 0
+        for department in q.scope.departments:
+            rows = [d for d in self.rows(q, measure, predicates=False) if d.department == department]
+            if not rows:
+                refused += 1
+                texts.append(self.unavailable(q, measure, department).text)
+                continue
+            for d in rows:
+                cites = {m: self.cite(d, m) for m in FIELD_MEASURES if value_of(d, m) is not None and
+                         (m == measure or (measure == "rank" and m == "score") or (measure == "score" and m == "rank"))}
+                note = self.partial_note(q, d.year, d.category) if measure == "rank" else ""
+                texts.append(render("ops/value.j2", lang=q.lang, measure=measure, d=d, c=cites, note=note,
+                                    intersect=q.anchor == "intersect"))
+        return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts")
+
+    def select(self, q: Query) -> Result:
+        if any(isinstance(p, StatusIs) for p in q.predicates):
+            return self.status_list(q)
+        if any(isinstance(p, TextContains | TextAbout) for p in q.predicates):
+            return self.matches(q)
+        measure = q.measure.name if q.measure else "score"
+        if measure == "items":
+            return self.item_count(q)
+        if measure == "rank":
+            return self.rank_list(q)
+        ordered = measure if measure in ("score", "coefficient") else "score"
+        everything = self.rows(q, ordered, predicates=False)
+        if not everything:
+            return self.unavailable(q, ordered)
+        chosen = sorted(self.rows(q, ordered), key=lambda d: value_of(d, ordered) or 0, reverse=True)
+        cited = [(d, self.cite(d, ordered)) for d in chosen]
+        condition = " 且 ".join(_predicate_text(p, q.lang) for p in q.predicates if isinstance(p, FieldIs))
+        self.computed("符合条件的部门数", len(chosen), [c for _, c in cited],
+                      f"departments with {condition} among {len(everything)} compared")
+        text = render("ops/list.j2", lang=q.lang, rows=cited, compared=len(everything), condition=condition,
+                      measure=ordered, label=label(ordered), label_en=spec(ordered).english,
+                      unit=spec(ordered).unit, count=q.operation == "count", scope=_scope_text(q.scope))
+        return Result(text, "facts" if chosen else "refusal", self.table(cited, ordered, q))
+
+    def rank_list(self, q: Query) -> Result:
+        """Who holds rank N: from the rank column, per category; a rank the excerpt lacks is refused."""
+        wanted = next(int(p.value) for p in q.predicates if isinstance(p, FieldIs) and p.field == "rank")
+        groups = []
+        for stats in score_stats(self.corpus.departments, q.scope.years[0] if len(q.scope.years) == 1 else None,
+                                 q.scope.categories[0] if len(q.scope.categories) == 1 else None):
+            rows = [(d, self.cite(d, "rank"), self.cite(d, "score")) for d in stats.rows if d.rank == wanted]
+            present = stats.ranks_present
+            if not rows and present:
+                self.computed("类别内已有排名", f"{present[0]}–{present[-1]}", [self.cite(stats.rows[0], "rank")],
+                              f"ranks present for {stats.category}", year=stats.year)
+            groups.append({"category": stats.category, "year": stats.year, "rows": rows,
+                           "first": present[0] if present else None, "last": present[-1] if present else None})
+        found = any(g["rows"] for g in groups)
+        text = render("ops/rank.j2", lang=q.lang, rank=wanted, groups=groups)
+        return Result(text, "facts" if found else "refusal")
+
+    def table(self, cited: list[tuple[DepartmentRow, int]], measure: str, q: Query,
+              extra: dict[str, str] | None = None) -> Table:
+        columns = [Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
+                   Column(measure, label(measure) if q.lang == "zh" else spec(measure).english, True)]
+        rows = []
+        for d, cite in cited:
+            value = value_of(d, measure)
+            rows.append([Cell(d.department, cite=cite), Cell(str(d.year)),
+                         Cell(str(value), float(value) if value is not None else None, cite)])
+        title = render("ops/table_title.j2", lang=q.lang, operation=q.operation, label=label(measure),
+                       label_en=spec(measure).english, scope=_scope_text(q.scope))
+        return Table(columns, rows, title, measure if q.operation in ("list", "max", "min", "top", "bottom",
+                                                                     "count", "nth") else None)
+
+    def aggregate(self, q: Query) -> Result:
+        assert q.measure is not None
+        measure = q.measure.name if q.measure.name in ("score", "coefficient") else "score"
+        rows = self.rows(q, measure)
+        if not rows:
+            return self.unavailable(q, measure)
+        groups = self.groups(rows, measure, combined=bool(q.combined and not q.scope.categories))
+        if q.operation == "mean" and measure == "score" and not q.scope.categories and len(groups) > 1:
+            groups += self.groups(rows, measure, combined=True)
+        out = []
+        for year, category, group in groups:
+            values = [Decimal(value_of(d, measure) or 0) for d in group]
+            cites = [self.cite(d, measure) for d in group]
+            total = sum(values, Decimal(0))
+            places = PLACES[measure]
+            if q.operation == "mean":
+                value = (total / len(values)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+                method = f"({' + '.join(map(str, values))}) / {len(values)} = {total} / {len(values)}"
+            else:
+                value, method = total, " + ".join(map(str, values))
+            name = category or ("全部部门" if q.lang == "zh" else "all departments")
+            self.computed(f"{name}{'平均' if q.operation == 'mean' else '合计'}{label(measure)}", value, cites, method,
+                          year=year, unit=spec(measure).unit)
+            note = self.partial_note(q, year, category, "aggregate") if measure == "score" else ""
+            out.append({"name": name, "year": year, "count": len(values), "value": value, "method": method,
+                        "cites": cites, "note": note})
+        text = render("ops/aggregate.j2", lang=q.lang, groups=out, operation=q.operation, label=label(measure),
+                      label_en=spec(measure).english, unit=spec(measure).unit)
+        return Result(text)
+
+    def ordered(self, q: Query, measure: str) -> list[tuple[int, str | None, list[DepartmentRow]]]:
+        rows = self.rows(q, measure)
+        groups = self.groups(rows, measure, combined=q.combined or bool(q.scope.departments))
+        descending = not q.ascending
+        return [(y, c, sorted(g, key=lambda d: value_of(d, measure) or 0, reverse=descending)) for y, c, g in groups]
+
+    def extreme(self, q: Query) -> Result:
+        assert q.measure is not None
+        measure = q.measure.name if q.measure.name in ("score", "coefficient") else "score"
+        if not self.rows(q, measure):
+            return self.unavailable(q, measure)
+        want_max = q.operation in ("max", "top")
+        q = dataclasses.replace(q, ascending=not want_max)
+        n = q.n or 1
+        out, cited_all = [], []
+        for year, category, group in self.ordered(q, measure):
+            cutoff = value_of(group[min(n, len(group)) - 1], measure)
+            chosen = [d for d in group if (value_of(d, measure) or 0) >= (cutoff or 0)] if want_max else \
+                [d for d in group if (value_of(d, measure) or 0) <= (cutoff or 0)]
+            cited = [(d, self.cite(d, measure), self.cite(d, "rank") if d.rank is not None else None)
+                     for d in chosen]
+            cited_all += [(d, c) for d, c, _ in cited]
+            others = [(d, self.cite(d, measure)) for d in group if d not in chosen] if q.scope.departments else []
+            note = self.partial_note(q, year, category) if want_max and measure == "score" else ""
+            out.append({"year": year, "category": category, "rows": cited, "count": len(group), "note": note,
+                        "others": others})
+            self.computed("比较范围", len(group), [c for _, c, _ in cited],
+                          f"{'max' if want_max else 'min'} of {label(measure)}, ties included", year=year)
+        text = render("ops/extreme.j2", lang=q.lang, groups=out, top=want_max, n=n if q.operation in ("top", "bottom")
+                      else None, label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
+                      named=bool(q.scope.departments))
+        return Result(text, table=self.table(cited_all, measure, q))
+
+    def nth(self, q: Query) -> Result:
+        """The Nth from the top (or the bottom), with ties sharing a place; honest about excerpts."""
+        assert q.measure is not None and q.n is not None
+        measure = q.measure.name if q.measure.name in ("score", "coefficient") else "score"
+        out = []
+        for year, category, group in self.ordered(q, measure):
+            note = ""
+            if not q.ascending and measure == "score" and category is not None:
+                note = self.partial_note(q, year, category)
+                if note:
+                    out.append({"year": year, "category": category, "rows": [], "count": len(group), "note": note})
+                    continue
+            places = _competition_places(group, measure)
+            rows = [(d, self.cite(d, measure)) for d, place in places if place == q.n]
+            out.append({"year": year, "category": category, "rows": rows, "count": len(group), "note": ""})
+            if rows:
+                self.computed("排序位置", q.n, [c for _, c in rows], f"ordered by {label(measure)} "
+                              f"{'ascending' if q.ascending else 'descending'}; ties share a place", year=year)
+        found = any(g["rows"] for g in out)
+        text = render("ops/nth.j2", lang=q.lang, groups=out, n=q.n, ascending=q.ascending, label=label(measure),
+                      label_en=spec(measure).english, unit=spec(measure).unit)
+        return Result(text, "facts" if found else "refusal")
+
+    def next(self, q: Query) -> Result:
+        """The department(s) right after the anchor in the order of a measure (仅次于)."""
+        assert q.measure is not None and q.anchor is not None
+        measure = q.measure.name if q.measure.name in ("score", "coefficient") else "score"
+        anchor_rows = [d for d in self.rows(q, measure) if d.department == q.anchor]
+        if not anchor_rows:
+            return self.unavailable(q, measure, q.anchor)
+        anchor = anchor_rows[0]
+        peers = [d for d in self.rows(q, measure) if d.year == anchor.year and
+                 (measure == "coefficient" or d.category == anchor.category)]
+        v = value_of(anchor, measure) or 0
+        below = [d for d in peers if (value_of(d, measure) or 0) < v] if not q.ascending else \
+            [d for d in peers if (value_of(d, measure) or 0) > v]
+        if not below:
+            return self.refusal(q, "nothing_next", department=q.anchor, measure=label(measure))
+        target = max(value_of(d, measure) or 0 for d in below) if not q.ascending else \
+            min(value_of(d, measure) or 0 for d in below)
+        chosen = [(d, self.cite(d, measure)) for d in below if value_of(d, measure) == target]
+        anchor_cite = self.cite(anchor, measure)
+        self.computed("紧随其后", str(target), [anchor_cite, *(c for _, c in chosen)],
+                      f"largest {label(measure)} below {v} among {len(peers)}", year=anchor.year)
+        text = render("ops/next.j2", lang=q.lang, anchor=anchor, anchor_cite=anchor_cite, rows=chosen,
+                      measure=measure, label=label(measure), label_en=spec(measure).english, value=v)
+        return Result(text)
+
+    def difference(self, q: Query) -> Result:
+        """Two departments: who is higher, by how much (a − b = d), and their ranks when comparable."""
+        assert q.measure is not None
+        names = q.scope.departments[:2]
+        measure = q.measure.name if q.measure.name in FIELD_MEASURES else "score"
+        ordered = "score" if measure == "rank" else measure
+        rows = []
+        for name in names:
+            found = [d for d in self.rows(q, ordered, predicates=False) if d.department == name]
+            if not found:
+                return self.unavailable(q, ordered, name)
+            rows.append(found[-1])
+        a, b = sorted(rows, key=lambda d: value_of(d, ordered) or 0, reverse=True)
+        va, vb = Decimal(value_of(a, ordered) or 0), Decimal(value_of(b, ordered) or 0)
+        diff = va - vb
+        ca, cb = self.cite(a, ordered), self.cite(b, ordered)
+        self.computed(f"{label(ordered)}之差", diff, [ca, cb], f"{va} − {vb} = {diff}", unit=spec(ordered).unit)
+        ranks = None
+        if a.rank is not None and b.rank is not None:
+            ra, rb = self.cite(a, "rank"), self.cite(b, "rank")
+            same = a.category == b.category and a.year == b.year and a.category is not None
+            ranks = {"a": a.rank, "b": b.rank, "ca": ra, "cb": rb, "same": same, "gap": abs(a.rank - b.rank)}
+            if same:
+                self.computed("名次之差", abs(a.rank - b.rank), [ra, rb], f"{b.rank} − {a.rank}")
+        text = render("ops/difference.j2", lang=q.lang, a=a, b=b, va=va, vb=vb, diff=diff, ca=ca, cb=cb,
+                      ranks=ranks, label=label(ordered), label_en=spec(ordered).english, unit=spec(ordered).unit,
+                      equal=diff == 0, by_rank=measure == "rank")
+        table = self.table([(a, ca), (b, cb)], ordered, q)
+        return Result(text, table=table)
+
+    def spread(self, q: Query) -> Result:
+        assert q.measure is not None
+        measure = q.measure.name if q.measure.name in ("score", "coefficient") else "score"
+        rows = self.rows(q, measure)
+        if not rows:
+            return self.unavailable(q, measure) if not self.rows(q, measure, predicates=False) else \
+                self.refusal(q, "empty_set", condition=" 且 ".join(_predicate_text(p, q.lang) for p in q.predicates
+                                                              if isinstance(p, FieldIs)))
+        out = []
+        for year, category, group in self.groups(rows, measure, combined=q.combined):
+            high = max(group, key=lambda d: value_of(d, measure) or 0)
+            low = min(group, key=lambda d: value_of(d, measure) or 0)
+            vh, vl = Decimal(value_of(high, measure) or 0), Decimal(value_of(low, measure) or 0)
+            ch, cl = self.cite(high, measure), self.cite(low, measure)
+            self.computed(f"{label(measure)}极差", vh - vl, [ch, cl], f"{vh} − {vl} = {vh - vl}", year=year,
+                          unit=spec(measure).unit)
+            out.append({"year": year, "category": category, "high": high, "low": low, "vh": vh, "vl": vl,
+                        "ch": ch, "cl": cl, "spread": vh - vl, "count": len(group)})
+        condition = " 且 ".join(_predicate_text(p, q.lang) for p in q.predicates if isinstance(p, FieldIs))
+        text = render("ops/spread.j2", lang=q.lang, groups=out, label=label(measure), label_en=spec(measure).english,
+                      unit=spec(measure).unit, condition=condition)
+        return Result(text)
+
+    def ties(self, q: Query) -> Result:
+        assert q.measure is not None
+        measure = q.measure.name if q.measure.name in ("score", "coefficient") else "coefficient"
+        rows = self.rows(q, measure)
+        if not rows:
+            return self.unavailable(q, measure)
+        out = []
+        for year, category, group in self.groups(rows, measure, combined=False):
+            by_value: dict[Decimal, list[DepartmentRow]] = defaultdict(list)
+            for d in group:
+                by_value[Decimal(value_of(d, measure) or 0)].append(d)
+            for value, same in sorted(by_value.items(), reverse=True):
+                if len(same) > 1:
+                    cites = [(d, self.cite(d, measure)) for d in same]
+                    out.append({"year": year, "category": category, "value": value, "rows": cites})
+                    self.computed("相同取值", str(value), [c for _, c in cites], f"{len(same)} departments share it",
+                                  year=year)
+        if not out:
+            return self.refusal(q, "no_ties", measure=label(measure), compared=len(rows))
+        text = render("ops/ties.j2", lang=q.lang, groups=out, label=label(measure), label_en=spec(measure).english,
+                      compared=len(rows))
+        return Result(text)
+
+    def intersect(self, q: Query) -> Result:
+        """Departments in both scopes (years or kinds), or in the first only, with a value from each."""
+        assert q.second is not None and q.measure is not None
+        first_rows = {d.department: d for d in self.rows(q, q.measure.name, predicates=False)}
+        second_name = q.second_measure.name if q.second_measure else q.measure.name
+        second_rows = {d.department: d for d in self.rows(q, second_name, q.second, predicates=False)}
+        if q.operation == "intersect":
+            names = [n for n in first_rows if n in second_rows]
+        else:
+            names = [n for n in first_rows if n not in second_rows]
+        rows: list[dict[str, Any]] = []
+        for name in names:
+            a = first_rows[name]
+            b = second_rows.get(name)
+            rows.append({"department": name, "a": a, "ca": self.cite(a, q.measure.name),
+                         "b": b, "cb": self.cite(b, second_name) if b is not None else None})
+        self.computed("两个范围都有的部门数" if q.operation == "intersect" else "只在第一个范围的部门数", len(names),
+                      [r["ca"] for r in rows], f"{len(first_rows)} departments with {label(q.measure.name)} in "
+                      f"{_scope_text(q.scope)}, {len(second_rows)} with {label(second_name)} in "
+                      f"{_scope_text(q.second)}")
+        text = render("ops/intersect.j2", lang=q.lang, rows=rows, first=_scope_text(q.scope),
+                      second=_scope_text(q.second), n_first=len(first_rows), n_second=len(second_rows),
+                      only=q.operation == "only_in", la=label(q.measure.name), lb=label(second_name),
+                      la_en=spec(q.measure.name).english, lb_en=spec(second_name).english,
+                      ma=q.measure.name, mb=second_name)
+        return Result(text, "facts" if names else "refusal")
+
+    # ---- handlers over rows --------------------------------------------------------------------------
+
+    def records(self, q: Query, scope: Scope | None = None) -> list[Any]:
+        scope = scope or q.scope
+        return [r for r in self.corpus.records
+                if (not scope.years or r.year in scope.years) and (not scope.kinds or r.kind in scope.kinds)
+                and (not scope.categories or r.category in scope.categories)
+                and (not scope.departments or r.department in scope.departments)
+                and (not scope.items or r.item in scope.items)]
+
+    def items(self, q: Query) -> Result:
+        out = []
+        for department in q.scope.departments:
+            rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
+            if not rows:
+                return self.unavailable(q, "score", department)
+            cited = [(r, self.book.cite(r, label("title"), f"{r.item}.{r.title}"),
+                      *self._first_clause(r)) for r in rows]
+            out.append({"department": department, "rows": cited})
+            self.computed("承诺事项数", len(rows), [c for _, c, _, _ in cited], "rows of the department",
+                          department, rows[0].year if len({r.year for r in rows}) == 1 else None, "项")
+        text = render("ops/items.j2", lang=q.lang, groups=out)
+        return Result(text)
+
+    def _first_clause(self, r: Any) -> tuple[str, int]:
+        from assistant.content import first_quote
+
+        quote = first_quote(r)
+        return quote, self.book.cite_text(r, quote)
+
+    def item_count(self, q: Query) -> Result:
+        out = []
+        for department in q.scope.departments:
+            rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
+            if not rows:
+                return self.unavailable(q, "score", department)
+            cites = [self.book.cite(r, label("title"), f"{r.item}.{r.title}") for r in rows]
+            self.computed("承诺事项数", len(rows), cites, "count of the department's rows", department, unit="项")
+            out.append({"department": department, "count": len(rows), "cites": cites,
+                        "years": sorted({r.year for r in rows})})
+        return Result(render("ops/item_count.j2", lang=q.lang, groups=out))
+
+    def status_list(self, q: Query) -> Result:
+        """Items with a status: the row's own, or (for met and partial) that of one of its sentences, so that
+        "项目投资完成率100%" counts as met inside a row whose other figures beat their targets."""
+        from assistant.facts import ItemStatus
+
+        wanted = next(p.statuses for p in q.predicates if isinstance(p, StatusIs))
+        rows = [r for r in self.records(q) if r.kind == "outcomes"]
+        if not rows:
+            years = sorted({r.year for r in self.corpus.records if r.kind == "outcomes"})
+            return self.refusal(q, "no_outcomes", years=years)
+        statuses = item_statuses(rows)
+        chosen: list[ItemStatus] = []
+        for s in statuses:
+            if s.status.label in wanted:
+                chosen.append(s)
+                continue
+            if "exceeded" in wanted:
+                continue
+            for _sentence, status, start, _ in sentence_statuses(s.record):
+                if status is not None and status.label in wanted:
+                    at = start + status.start
+                    chosen.append(ItemStatus(s.record, dataclasses.replace(status, start=at,
+                                                                           end=at + len(status.evidence))))
+                    break
+        cited = [(s, self.book.cite(s.record, s.record.text_field, s.status.evidence, (s.status.start, s.status.end)))
+                 for s in chosen]
+        for s, cite in cited:
+            self.facts.append(Fact("状态", s.status.label, (cite,), s.record.department, s.record.year,
+                                   method=s.status.reason))
+        self.computed("符合的承诺数", len(chosen), [c for _, c in cited],
+                      f"items whose status is {'/'.join(wanted)} among {len(statuses)} checked")
+        not_stated = sum(1 for s in statuses if s.status.label == "not_stated")
+        text = render("ops/status_list.j2", lang=q.lang, items=cited, wanted=wanted, checked=len(statuses),
+                      departments=sorted({s.record.department for s in chosen}), not_stated=not_stated,
+                      count=q.operation == "count", scope=_scope_text(q.scope))
+        return Result(text, "facts" if chosen else "refusal")
+
+    def status_of(self, q: Query) -> Result:
+        """The sentences of the rows that hold a quoted phrase, each with its status and why."""
+        phrases = [p.phrase for p in q.predicates if isinstance(p, TextContains)]
+        matched = [r for r, _ in self.content.phrase_rows(self.records(q), phrases[0])] \
+            if self.content and phrases else []
+        if not matched:
+            return self.refusal(q, "no_match", phrase=phrases[0] if phrases else "", scanned=len(self.records(q)))
+        out = []
+        for r in matched[:3]:
+            parts = []
+            for sentence, status, _start, _end in sentence_statuses(r):
+                cite = self.book.cite_text(r, sentence)
+                parts.append({"sentence": sentence, "status": status, "cite": cite,
+                              "has_phrase": any(p in sentence for p in phrases)})
+                if status is not None:
+                    self.facts.append(Fact("状态", status.label, (cite,), r.department, r.year, method=status.reason))
+            false_signs = [m.group(0) for m in self.lex.status["false_signs"].finditer(r.text + "".join(phrases))]
+            more_than = [p for p in phrases if _more_than(p, self.lex)]
+            out.append({"record": r, "sentences": parts, "false_signs": sorted(set(false_signs)),
+                        "more_than": more_than})
+        text = render("ops/status_of.j2", lang=q.lang, rows=out, phrases=phrases)
+        return Result(text)
+
+    def matches(self, q: Query) -> Result:
+        """Set questions: every row in scope, matched exactly, by tokens and (with retrieval) densely."""
+        assert self.content is not None
+        predicate = next(p for p in q.predicates if isinstance(p, TextContains | TextAbout))
+        phrase = predicate.phrase if isinstance(predicate, TextContains) else predicate.concept
+        scope = q.scope
+        rows = self.records(q, scope)
+        found = self.content.match(rows, phrase, exact_only=isinstance(predicate, TextContains),
+                                   filters=_filters(scope))
+        if not found:
+            return self.refusal(q, "no_match", phrase=phrase, scanned=len(rows))
+        out: list[dict[str, Any]] = []
+        for record, how in found:
+            quote = self.content.quote_for(record, phrase, q.measure) if q.measure else \
+                self.content.phrase_clause(record, phrase)
+            cite = self.book.cite_text(record, quote) if quote in record.text else \
+                self.book.cite(record, label("title"), f"{record.item}.{record.title}")
+            out.append({"record": record, "quote": quote, "cite": cite, "how": how})
+        departments = list(dict.fromkeys(o["record"].department for o in out))
+        self.computed("匹配的记录数", len(out), [o["cite"] for o in out],
+                      f"{len(rows)} rows scanned; matched by " + ", ".join(sorted({o['how'] for o in out})))
+        text = render("ops/matches.j2", lang=q.lang, rows=out, phrase=phrase, scanned=len(rows),
+                      departments=departments, count=q.operation == "count", quantity=q.measure is not None,
+                      scope=_scope_text(scope))
+        table = Table([Column("department", label("department")), Column("item", label("title")),
+                       Column("quote", "引文" if q.lang == "zh" else "quote")],
+                      [[Cell(o["record"].department, cite=o["cite"]), Cell(f"{o['record'].item}.{o['record'].title}"),
+                        Cell(o["quote"], cite=o["cite"])] for o in out], phrase)
+        return Result(text, table=table, searched={"scanned": len(rows), "phrase": phrase})
+
+    def lookup(self, q: Query) -> Result:
+        """A content question: the clause of the best row that holds the asked quantity."""
+        if self.content is None or not self.content.can_search:
+            return self.refusal(q, "no_retrieval")
+        found = self.content.lookup(q)
+        if not found:
+            nearest = self.content.nearest(q)
+            cited = [(r, quote, self.book.cite_text(r, quote)) for r, quote in nearest]
+            return Result(self.refusal(q, "no_content", nearest=cited).text, "refusal",
+                          searched=self.content.last_search)
+        cited = [(r, quote, self.book.cite_text(r, quote)) for r, quote in found]
+        for r, quote, cite in cited:
+            self.facts.append(Fact(r.text_field, quote, (cite,), r.department, r.year))
+        text = render("ops/content.j2", lang=q.lang, rows=cited)
+        return Result(text, "retrieval", searched=self.content.last_search)
+
+    def summary(self, q: Query) -> Result:
+        from assistant.summary import summarize_into
+
+        texts = [summarize_into(self, q, name) for name in q.scope.departments]
+        return Result("\n\n".join(texts))
+
+
+def _competition_places(group: list[DepartmentRow], measure: str) -> list[tuple[DepartmentRow, int]]:
+    places, previous, place = [], None, 0
+    for i, d in enumerate(group, start=1):
+        value = value_of(d, measure)
+        if value != previous:
+            place, previous = i, value
+        places.append((d, place))
+    return places
+
+
+def _more_than(phrase: str, lex: Lexicon) -> bool:
+    import re
+
+    marks = "|".join(re.escape(m) for m in lex.status["more_than_marks"].words)
+    return bool(marks) and re.search(rf"(?:{marks})\d", phrase) is not None
+
+
+def _predicate_text(p: FieldIs, lang: str) -> str:
+    name = label(p.field) if lang == "zh" else spec(p.field).english
+    if p.op == "between":
+        return f"{name}在{p.value}至{p.upper}之间(含两端)" if lang == "zh" else \
+            f"{name} between {p.value} and {p.upper} (inclusive)"
+    words = {">": ("高于", "above"), ">=": ("不低于", "at least"), "<": ("低于", "below"), "<=": ("不高于", "at most"),
+             "=": ("等于", "equal to")}[p.op]
+    return f"{name}{words[0]}{p.value}" if lang == "zh" else f"{name} {words[1]} {p.value}"
+
+
+def _scope_text(scope: Scope) -> str:
+    parts = [f"{'、'.join(map(str, scope.years))}年" if scope.years else "",
+             "、".join(scope.categories), "、".join(scope.departments)]
+    return "".join(parts)
+
+
+def _filters(scope: Scope) -> dict[str, Any]:
+    f: dict[str, Any] = {}
+    if len(scope.years) == 1:
+        f["year"] = scope.years[0]
+    if len(scope.departments) == 1:
+        f["department"] = scope.departments[0]
+    if len(scope.kinds) == 1:
+        f["kind"] = scope.kinds[0]
+    if len(scope.categories) == 1:
+        f["category"] = scope.categories[0]
+    return f

@@ -1,0 +1,306 @@
+"""Question -> queries. The splitter cuts a question into the parts that each ask something; the extractors
+(slots.py) fill each part's slots; the composer builds one query per ask, with the context the parts share
+(departments, years, category, a leading topic) and, for a follow-up, the department of earlier messages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from assistant.departments import Directory
+from assistant.lexicon import Lexicon
+from assistant.query import FieldIs, Measure, Query, Scope, StatusIs, TextAbout, TextContains, refuse
+from assistant.slots import ASK, Slots, extract, normalise
+
+MAX_QUESTION = 1000
+CONTINUATION = re.compile(r"^\s*(?:又|并且|而且|且|同时|以及)")
+REFERS_BACK = re.compile(r"它|其|该部门|该单位|这个部门|那个部门|这家|那家|他们|同一|\b(?:it|its|they|their)\b", re.I)
+STATUS_QUESTION = re.compile(r"算不算|是不是|是否|兑现了吗|完成了吗|意味着|算是|does it count|is it|did it", re.I)
+
+
+@dataclass(frozen=True)
+class Part:
+    text: str  # the part's own words
+    topic: str  # leading words of its sentence that ask nothing themselves ("圩区整治方面")
+
+
+def split(text: str) -> list[Part]:
+    """Parts that each ask something: sentences, then clauses that carry their own question word."""
+    parts: list[Part] = []
+    for sentence in re.split(r"(?<=[?？;；。!！])", text):
+        subs = [p for p in re.split(r"[,，、]", sentence) if p.strip()]
+        if not subs:
+            continue
+        groups: list[list[str]] = []
+        current: list[str] = []
+        for sub in subs:
+            if not current and CONTINUATION.match(sub) and groups:
+                groups[-1].append(sub)
+                continue
+            current.append(sub)
+            if ASK.search(sub) or sub.rstrip().endswith(("?", "？")):
+                groups.append(current)
+                current = []
+        if current:
+            if groups:
+                groups[-1].extend(current)
+            else:
+                groups.append(current)
+        lead = []
+        for sub in subs:
+            if ASK.search(sub):
+                break
+            lead.append(sub)
+        topic = ",".join(lead)
+        for group in groups:
+            own = ",".join(group)
+            parts.append(Part(own, "" if own.startswith(topic) else topic))
+    return parts or [Part(text, "")]
+
+
+class Parser:
+    def __init__(self, lexicon: Lexicon, directory: Directory, years: list[int], categories: list[str]):
+        self.lex, self.directory, self.years, self.categories = lexicon, directory, sorted(years), categories
+
+    def slots(self, text: str) -> Slots:
+        return extract(text, self.lex, self.directory, self.years)
+
+    def parse(self, question: str, history: list[str] | None = None, filters: dict | None = None
+              ) -> tuple[list[Query], list[Slots]]:
+        question = question[:MAX_QUESTION].strip()
+        if not question:
+            return [refuse("empty", question)], []
+        parts = split(normalise(question))
+        slots: list[Slots] = []
+        for part in parts:
+            s = self.slots(part.text)
+            named = any(x.departments for x in slots)  # later parts take these departments (shared context)
+            if slots and not s.own_entities() and (not named or not (s.measures or s.ops or s.wants_quantity
+                                                                     or s.status)):
+                merged = self.slots(f"{slots[-1].text},{part.text}")  # "…是谁,得了多少分?": one ask, said twice
+                slots[-1] = merged
+                continue
+            if part.topic:
+                s.text = f"{part.topic},{s.text}"
+                topic = self.slots(part.topic)
+                s.phrases = s.phrases or topic.phrases
+                s.concept = s.concept or topic.concept
+            slots.append(s)
+        self._share_context(slots, history or [])
+        self._take_filters(slots, filters or {})
+        queries: list[Query] = []
+        for s in slots:
+            for q in self.compose(s):
+                if not any(_same(q, earlier) for earlier in queries):
+                    queries.append(q)
+        return queries, slots
+
+    def _share_context(self, slots: list[Slots], history: list[str]) -> None:
+        """Later parts take the departments, years and category of earlier parts when they name none;
+        a follow-up takes the department of the latest earlier message that named one."""
+        for i, s in enumerate(slots):
+            previous = slots[i - 1] if i else None
+            if previous is not None and not s.departments and not s.unknown and previous.departments:
+                s.departments = list(previous.departments)
+            if previous is not None and not s.years and previous.years:
+                s.years = list(previous.years)
+            if previous is not None and not s.categories and previous.categories:
+                s.categories = list(previous.categories)
+        first = slots[0] if slots else None
+        if first is None or first.departments or first.unknown or not history:
+            return
+        follow_up = REFERS_BACK.search(first.text) or (first.measures and not (
+            first.categories or first.extreme or first.top or first.ops & {"mean", "sum", "count", "spread", "ties"}
+            or first.comparisons or first.rank_eq or first.nth or first.listing))
+        if not follow_up:
+            return
+        for earlier in reversed(history):
+            found = self.directory.find(normalise(earlier))
+            if found:
+                for s in slots:
+                    if not s.departments:
+                        s.departments = [(found[0].department, 0)]
+                return
+
+    def _take_filters(self, slots: list[Slots], filters: dict) -> None:
+        """A front end's filters fill the slots a question leaves empty (a contradiction is warned of later)."""
+        name = self.directory.resolve(str(filters.get("department") or ""))
+        year = filters.get("year")
+        for s in slots:
+            if name and not s.departments and not s.unknown:
+                s.departments = [(name, 0)]
+            if year and not s.years and str(year).isdigit() and int(year) in self.years:
+                s.years = [(int(year), 0)]
+            if filters.get("category") in self.categories and not s.categories:
+                s.categories = [str(filters["category"])]
+
+    # ---- the composer ---------------------------------------------------------------------------------
+
+    def compose(self, s: Slots) -> list[Query]:
+        lang, text = s.lang, s.text
+        if s.other_city:
+            return [refuse("other_city", text, lang, city=s.other_city, name=s.unknown[0] if s.unknown else
+                           (s.names[0] if s.names else ""))]
+        if s.unknown and not s.departments:
+            return [refuse("unknown_department", text, lang, name=s.unknown[0],
+                           suggestions=tuple(self.directory.suggest(s.unknown[0])))]
+        years = [y for y in s.year_values if y in self.years]
+        if s.missing_years and not years:
+            return [refuse("no_year", text, lang, year=s.missing_years[0], have=tuple(self.years))]
+        names = tuple(s.names)
+        if names and "items" in s.ops and (s.listing or s.asks) and not s.status \
+                and not [m for m, _ in s.measures if m != "items_count"] \
+                and not s.wants_quantity_noun():
+            return [Query("items", Scope(years=tuple(y for y in s.year_values if y in self.years),
+                                         departments=names), lang=lang, text=text)]
+        scope = Scope(years=tuple(years), categories=tuple(c for c in s.categories if c in self.categories),
+                      departments=names, kinds=(s.kind,) if s.kind and not names else ())
+        measure = self._measure(s)
+        base = Query("value", scope, (), measure, lang=lang, text=text)
+
+        if s.ops & {"summary"} and names and not s.wants_quantity and not s.measures:
+            return [replace(base, operation="summary", measure=None)]
+        phrase_predicates: tuple[TextContains | TextAbout, ...] = tuple(TextContains(p) for p in s.phrases)
+        if s.phrases and (s.status or STATUS_QUESTION.search(text)) and "count" not in s.ops:
+            return [replace(base, operation="status_of", predicates=phrase_predicates, measure=None)]
+        if s.concept and not s.phrases:
+            phrase_predicates = (TextAbout(s.concept),)
+        if phrase_predicates and (s.concept or s.listing or self.lex.mentions.search(text)):
+            quantity = Measure("quantity", unit=s.quantity_unit or ("亿" if s.money else ""), noun=s.concept or "") \
+                if (s.wants_quantity and "count" not in s.ops and not re.search(r"几项|几条|多少项|多少条", text)) \
+                else None
+            op = "count" if ("count" in s.ops or re.search(r"几项|几条|多少项|多少条", text)) else "list"
+            return [replace(base, operation=op, predicates=phrase_predicates, measure=quantity,
+                            scope=replace(scope, departments=names))]
+        if "intersect" in s.ops and len(years) >= 2:
+            first_measure, second_measure = self._paired_measures(s, years)
+            return [replace(base, operation="intersect", scope=replace(scope, years=(years[0],), kinds=()),
+                            second=replace(scope, years=(years[1],), kinds=()), measure=Measure(first_measure),
+                            second_measure=Measure(second_measure))]
+        if s.status and not s.measures and not s.comparisons:
+            statuses = {"exceeded": ("exceeded",), "met": ("met",), "partial": ("partial",)}
+            wanted = tuple(x for st in s.status for x in statuses[st])
+            op = "count" if "count" in s.ops and not names else "list"
+            return [replace(base, operation=op, predicates=(StatusIs(wanted),), measure=Measure("items"),
+                            scope=replace(scope, kinds=("outcomes",)))]
+        field_measure = measure.name if measure and measure.name in ("score", "rank", "coefficient") else None
+        predicates = tuple(self._field_predicates(s, field_measure))
+        if "ties" in s.ops and not (names and "difference" in s.ops):
+            return [replace(base, operation="ties", measure=Measure(field_measure or "coefficient"),
+                            predicates=predicates)]
+        if "next_to" in s.ops and names:
+            return [replace(base, operation="next", anchor=names[0], measure=Measure(field_measure or "score"),
+                            scope=replace(scope, departments=()), ascending=s.ascending)]
+        if "spread" in s.ops and len(names) < 2:
+            return [replace(base, operation="spread", measure=Measure(self._ordered_measure(field_measure, s)),
+                            predicates=predicates, combined=not scope.categories)]
+        if len(names) >= 2 and ("difference" in s.ops or s.extreme or s.who or field_measure == "rank"):
+            if (s.extreme and len(names) > 2) or (s.extreme and "difference" not in s.ops):
+                return [replace(base, operation=s.extreme, measure=Measure(self._ordered_measure(field_measure, s)),
+                                combined=True)]
+            return [replace(base, operation="difference", measure=Measure(field_measure or "score"))]
+        if s.rank_eq is not None and not names:
+            return [replace(base, operation="list", predicates=(FieldIs("rank", "=", Decimal(s.rank_eq)),),
+                            measure=Measure("rank"))]
+        if s.nth is not None and not names:
+            return [replace(base, operation="nth", n=s.nth, ascending=s.ascending,
+                            measure=Measure(self._ordered_measure(field_measure, s)), predicates=predicates)]
+        if (s.top or s.bottom) and not names:
+            op = "top" if s.top else "bottom"
+            return [replace(base, operation=op, n=s.top or s.bottom, measure=Measure(
+                self._ordered_measure(field_measure, s)), predicates=predicates)]
+        if s.extreme and not names and (measure or scope.categories or s.who or s.listing or "部门" in text):
+            return [replace(base, operation=s.extreme, measure=Measure(self._ordered_measure(field_measure, s)),
+                            predicates=predicates)]
+        if predicates and not names:
+            op = "count" if "count" in s.ops and not s.listing else "list"
+            return [replace(base, operation=op, predicates=predicates,
+                            measure=Measure(predicates[0].field if isinstance(predicates[0], FieldIs) else "score"))]
+        if ("mean" in s.ops or "sum" in s.ops) and not names:
+            return [replace(base, operation="mean" if "mean" in s.ops else "sum",
+                            measure=Measure(self._ordered_measure(field_measure, s)))]
+        counts_departments = "count" in s.ops and not names and (
+            (re.search(r"部门|单位|department", text, re.I) and not s.wants_quantity)
+            or (measure is not None and measure.name != "quantity"))
+        if counts_departments:
+            return [replace(base, operation="count", measure=Measure(field_measure or "score"))]
+        if names and measure and measure.name == "items":
+            return [replace(base, operation="count", measure=Measure("items"))]
+        if names and s.measures:
+            return self._values(s, base, years)
+        if names and "items" in s.ops and not s.wants_quantity:
+            return [replace(base, operation="items", measure=None)]
+        if names and "summary" in s.ops:
+            return [replace(base, operation="summary", measure=None)]
+        return [replace(base, operation="content", measure=Measure(
+            "quantity", unit=s.quantity_unit or ("亿" if s.money else ""), noun=s.concept or ""),
+            scope=replace(scope, kinds=(s.kind,) if s.kind else ()))]
+
+    def _measure(self, s: Slots) -> Measure | None:
+        names = [m for m, _ in s.measures]
+        if "items_count" in names and s.departments:
+            return Measure("items")
+        for name in ("coefficient", "rank", "score"):
+            if name in names:
+                return Measure(name)
+        if s.wants_quantity:
+            return Measure("quantity", unit=s.quantity_unit or "")
+        return None
+
+    def _ordered_measure(self, field_measure: str | None, s: Slots) -> str:
+        if field_measure in ("score", "coefficient"):
+            return field_measure
+        if field_measure == "rank":
+            return "score"
+        values = [c[1] for c in s.comparisons]
+        return "coefficient" if values and max(values) < 5 else "score"
+
+    def _field_predicates(self, s: Slots, field_measure: str | None) -> list[FieldIs]:
+        found = []
+        for op, value, upper, unit, _ in s.comparisons:
+            if unit and unit not in ("分",):
+                continue  # a quantity in a row's text, not a department's field
+            name = field_measure if field_measure in ("score", "coefficient") else \
+                "coefficient" if value < 5 and (upper is None or upper < 5) else "score"
+            symbol = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<", "between": "between"}[op]
+            found.append(FieldIs(name, symbol, value, upper))  # type: ignore[arg-type]
+        return found
+
+    def _paired_measures(self, s: Slots, years: list[int]) -> tuple[str, str]:
+        """"2022年的考核得分,又有2023年的难度系数": each measure goes with the year said before it."""
+        pairs = self._measure_years(s)
+        by_year = {y: m for m, y in pairs}
+        return by_year.get(years[0], "score"), by_year.get(years[1], "coefficient")
+
+    def _measure_years(self, s: Slots) -> list[tuple[str, int | None]]:
+        out = []
+        for name, pos in s.measures:
+            if name == "items_count":
+                continue
+            before = [y for y, p in s.years if p <= pos]
+            out.append((name, before[-1] if before else None))
+        return out
+
+    def _values(self, s: Slots, base: Query, years: list[int]) -> list[Query]:
+        """One value query per measure asked, each with the year said nearest before it."""
+        pairs = self._measure_years(s)
+        if not pairs:
+            return [base]
+        queries = []
+        for name, year in dict.fromkeys(pairs):
+            if year is not None and year not in self.years:
+                continue
+            scope = replace(base.scope, years=(year,) if year is not None else base.scope.years)
+            queries.append(replace(base, measure=Measure(name), scope=scope))
+        if len({q.measure for q in queries}) < len(queries):  # the same measure in two years: keep each
+            return queries
+        return queries or [base]
+
+
+def _same(a: Query, b: Query) -> bool:
+    if a.operation == b.operation == "difference" and a.scope.departments == b.scope.departments:
+        return True
+    if a.operation == b.operation == "status_of" and a.predicates == b.predicates:
+        return True
+    return a == b or (replace(a, text="") == replace(b, text=""))

@@ -1,0 +1,287 @@
+"""Independent extractors: each reads one kind of slot from a piece of a question.
+
+Entities (known departments, unknown organisations in a department's position, another city), years
+(absolute, Chinese, relative to the newest year in the data), categories, kinds, measures, comparators and
+ranges, order (top/bottom N, the Nth, a rank asked by number), aggregations, text predicates (quoted phrases,
+concepts), statuses and the quantity asked for. The composer (parse.py) turns slots into queries."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from assistant.departments import Directory
+from assistant.lexicon import Lexicon
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_NUMBER = "[零〇一二两三四五六七八九十百]+"
+NUMBER = r"\d+(?:\.\d+)?"
+QUOTED = re.compile(r"[“\"「『‘](.{1,40}?)[”\"」』’]|(?<![A-Za-z])'([^']{2,40})'(?![A-Za-z])")
+ASK = re.compile(r"多少|几|哪|什么|谁|吗|是否|有没有|算不算|是不是|怎样|如何|呢|\bhow\b|\bwhat\b|\bwhich\b|\bwho\b|"
+                 r"\bis\b|\bare\b|\bdoes\b|\bdid\b|\blist\b", re.I)
+ORG_SUFFIX = re.compile(r"[\u4e00-\u9fa5]{1,10}?(?:委员会|办公室|局|委|办|集团|银行|公司|中心|社|联|厅|署|院|会)")
+FILLER = re.compile(r"^(?:请问|请|告诉我|查询|查一下|我想知道|那么|那|麻烦|帮我看看|帮我查|给我|\d{4}年|的|在)+")
+
+
+def cn_to_int(text: str) -> int | None:
+    """Chinese numerals up to 999 (三 -> 3, 十四 -> 14, 二十 -> 20); digits pass through."""
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in CN_DIGITS and ch not in "十百" for ch in text):
+        return None
+    total, current = 0, 0
+    for ch in text:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = CN_DIGITS[ch]
+    return total + current
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width digits and punctuation), and Chinese numerals where they count or order things."""
+    text = unicodedata.normalize("NFKC", text).strip()
+
+    def digits(m: re.Match[str]) -> str:
+        value = cn_to_int(m.group(2))
+        return m.group(1) + (str(value) if value is not None else m.group(2)) + m.group(3)
+
+    pieces = re.split(r"([“\"「『‘][^”\"」』’]{1,40}[”\"」』’])", text)  # quoted phrases stay as written
+    for i in range(0, len(pieces), 2):
+        piece = re.sub(rf"(第|前|后|倒数第?|名次[为是]|排名|名列|位列|排)({CN_NUMBER})()", digits, pieces[i])
+        pieces[i] = re.sub(rf"()({CN_NUMBER})([名个位项家条件所座])", digits, piece)
+    return "".join(pieces)
+
+
+@dataclass
+class Slots:
+    text: str
+    lang: str = "zh"
+    departments: list[tuple[str, int]] = field(default_factory=list)  # (canonical name, position)
+    unknown: list[str] = field(default_factory=list)
+    other_city: str | None = None
+    years: list[tuple[int, int]] = field(default_factory=list)  # (year, position)
+    missing_years: list[int] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    kind: str | None = None
+    measures: list[tuple[str, int]] = field(default_factory=list)
+    comparisons: list[tuple[str, Decimal, Decimal | None, str, int]] = field(default_factory=list)  # op, v, upper, unit, pos  # noqa: E501
+    rank_eq: int | None = None
+    nth: int | None = None
+    top: int | None = None
+    bottom: int | None = None
+    extreme: str | None = None  # max, min
+    ascending: bool = False
+    ops: set[str] = field(default_factory=set)  # mean, sum, count, spread, difference, ties, next_to, intersect, …
+    phrases: list[str] = field(default_factory=list)
+    concept: str | None = None
+    status: list[str] = field(default_factory=list)
+    quantity_unit: str | None = None
+    wants_quantity: bool = False
+    money: bool = False
+    asks: bool = False
+    who: bool = False
+    listing: bool = False
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(name for name, _ in self.departments))
+
+    @property
+    def year_values(self) -> list[int]:
+        return list(dict.fromkeys(year for year, _ in self.years))
+
+    def wants_quantity_noun(self) -> bool:
+        """多少家/几个 asks for a number from a row; 哪几件事 asks for the rows themselves."""
+        return self.wants_quantity and self.quantity_unit not in (None, "项", "件", "条")
+
+    def own_entities(self) -> bool:
+        """Does the piece name something of its own (a department, category, year, phrase or concept)?"""
+        return bool(self.departments or self.categories or self.years or self.phrases or self.concept
+                    or self.unknown or self.other_city)
+
+
+def is_english(text: str) -> bool:
+    letters = sum(ch.isascii() and ch.isalpha() for ch in text)
+    han = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return letters > 3 * han
+
+
+def _outside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return not any(s < end and start < e for s, e in spans)
+
+
+def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[int]) -> Slots:
+    t = normalise(text)
+    s = Slots(t, "en" if is_english(t) else "zh")
+    quoted = [(m.start(), m.end()) for m in QUOTED.finditer(t)]
+    s.phrases = [next(g for g in m.groups() if g) for m in QUOTED.finditer(t)]
+    search_text = lex.expand_english(t) if s.lang == "en" else t
+    _entities(s, search_text, lex, directory, quoted)
+    _years(s, t, lex, years_in_data)
+    s.categories = lex.category_in(t)
+    _kind(s, t, lex)
+    s.measures = sorted({(name, m.start()) for name in ("score", "rank", "coefficient", "items_count")
+                         for m in lex.measures[name].finditer(t) if _outside(quoted, m.start(), m.end())},
+                        key=lambda p: p[1])
+    _order(s, t, lex)
+    _comparisons(s, t, lex, quoted)
+    for name in ("mean", "sum", "count", "spread", "difference", "ties", "next_to", "intersect", "only_in",
+                 "items", "summary"):
+        if any(_outside(quoted, m.start(), m.end()) for m in lex.op(name).finditer(t)):
+            s.ops.add(name)
+    s.status = _statuses(t, lex, quoted)
+    _concept(s, t, lex, quoted)
+    _quantity(s, t, lex)
+    s.asks = bool(ASK.search(t)) or t.rstrip().endswith(("?", "?"))
+    s.who = bool(lex.op("who").search(t))
+    s.listing = bool(lex.op("list").search(t))
+    return s
+
+
+def _entities(s: Slots, t: str, lex: Lexicon, directory: Directory, quoted: list[tuple[int, int]]) -> None:
+    mentions = [m for m in directory.find(t) if _outside(quoted, m.start, m.start + len(m.matched))]
+    s.departments = [(m.department, m.start) for m in mentions]
+    spans = [(m.start, m.start + len(m.matched)) for m in mentions]
+    city = lex.other_cities.search(t)
+    if city:
+        after = t[city.end():city.end() + 14]
+        if re.match(r"^市?(?:的)?", after) and (ORG_SUFFIX.match(re.sub(r"^市?的?", "", after))
+                                                or any(city.end() <= st <= city.end() + 3 for _, st in
+                                                       s.departments)):
+            s.other_city = city.group(0)
+    for m in ORG_SUFFIX.finditer(t):
+        name = FILLER.sub("", m.group(0))
+        if len(name) < 3 or not _outside(spans, m.start(), m.end()) or not _outside(quoted, m.start(), m.end()):
+            continue
+        if directory.resolve(name) or lex.whole_city.search(t[max(0, m.start() - 4):m.start() + 2]):
+            continue
+        if re.search(r"(?:类|方面|项目|企业|学校|工厂|农场|网点)$", name):
+            continue
+        prefix = FILLER.sub("", t[:m.start()])
+        follows = t[m.end():m.end() + 12]
+        at_start = not prefix.strip(" ,、")
+        asks_department = re.match(r"^(?:在|的|今年|去年|\d{4}年)*(?:的)?(?:最终得分|得分|分数|排名|名次|难度系数|系数|"
+                                   r"承诺|目标|概况|情况|拿了|得了|考)", follows)
+        measured = any(lex.measures[m].search(t) for m in ("score", "rank", "coefficient"))
+        content_ask = lex.quantity_asks.search(follows) and not measured  # "产业农联合达到了多少家": a content noun
+        if (at_start and not content_ask) or asks_department or re.search(r"[和与、跟比]$", prefix):
+            s.unknown.append(name)
+
+
+def _years(s: Slots, t: str, lex: Lexicon, years_in_data: list[int]) -> None:
+    found: list[tuple[int, int]] = [(int(m.group(1)), m.start()) for m in re.finditer(r"(?<!\d)(20\d\d|19\d\d)(?!\d)", t)]  # noqa: E501
+    for m in re.finditer(r"([二〇零一三四五六七八九]{4})年", t):
+        found.append((int("".join(str(CN_DIGITS[ch]) for ch in m.group(1))), m.start()))
+    newest = max(years_in_data) if years_in_data else None
+    if newest is not None:
+        for word, offset in lex.relative_years.items():
+            for m in re.finditer(re.escape(word), t, re.I):
+                found.append((newest + offset, m.start()))
+    s.years = sorted(set(found), key=lambda p: p[1])
+    s.missing_years = [y for y in s.year_values if years_in_data and y not in years_in_data]
+
+
+def _kind(s: Slots, t: str, lex: Lexicon) -> None:
+    targets = lex.kinds["targets"].search(t)
+    outcomes = lex.kinds["outcomes"].search(t)
+    if targets and not outcomes:
+        s.kind = "targets"
+    elif outcomes and not targets:
+        s.kind = "outcomes"
+
+
+def _order(s: Slots, t: str, lex: Lexicon) -> None:
+    s.ascending = bool(lex.op("from_low").search(t))
+    if m := re.search(r"(?:名次|排名|类别内排名)(?:为|是|等于)\s*第?(\d+)|(?:名列|位列|排在|排名|排)第(\d+)|第(\d+)名"
+                      r"|ranked\s*(?:no\.?\s*)?(\d+)", t, re.I):
+        s.rank_eq = int(next(g for g in m.groups() if g))
+    if m := re.search(r"倒数第(\d+)", t):
+        s.nth, s.ascending = int(m.group(1)), True
+    elif m := re.search(r"第(\d+)(?:个|位|家)", t):
+        s.nth = int(m.group(1))
+    if m := re.search(r"(?:前|top\s*)(\d+)\s*(?:名|个|位|家)?|(?:最高|最好|最多|最大)的?(\d+)(?:个|家|名)", t, re.I):
+        s.top = int(next(g for g in m.groups() if g))
+    if m := re.search(r"(?:后|倒数|bottom\s*)(\d+)\s*(?:名|个|位|家)|(?:最低|最差|最少|最小)的?(\d+)(?:个|家|名)", t, re.I):  # noqa: E501
+        s.bottom = int(next(g for g in m.groups() if g))
+    has_max, has_min = bool(lex.op("max").search(t)), bool(lex.op("min").search(t))
+    if has_max != has_min:
+        s.extreme = "max" if has_max else "min"
+    if s.rank_eq == 1 and not s.categories:  # "排名第一" without a category: the best one
+        s.rank_eq, s.extreme = None, s.extreme or "max"
+
+
+def _comparisons(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> None:
+    joiners = "|".join(re.escape(j) for j in sorted(lex.between_joiners, key=len, reverse=True))
+    unit = r"(?:分|亿元|亿|万元|万|%|家|个|项)?"
+    between = re.compile(rf"(?:在|介于|处在|处于|落在|位于|between|from)?\s*({NUMBER})\s*{unit}\s*(?:{joiners})\s*"
+                         rf"({NUMBER})\s*({unit})\s*(之间|区间|范围|以内)?", re.I)
+    taken: list[tuple[int, int]] = []
+    for m in between.finditer(t):
+        prefix = t[max(0, m.start() - 8):m.start() + 8].lower()
+        if not (m.group(4) or any(w in prefix for w in ("在", "介于", "处", "落", "between", "from"))):
+            continue
+        low, high = sorted((Decimal(m.group(1)), Decimal(m.group(2))))
+        s.comparisons.append(("between", low, high, m.group(3) or "", m.start()))
+        taken.append((m.start(), m.end()))
+    for op, words in lex.comparators.items():
+        for w in words.finditer(t):
+            if not _outside(quoted, w.start(), w.end()) or not _outside(taken, w.start(), w.end()):
+                continue
+            after = re.match(rf"\s*({NUMBER})\s*({unit})", t[w.end():])
+            before = re.search(rf"({NUMBER})\s*({unit})\s*(?:及|or|and)?\s*$", t[:w.start()])
+            word = w.group(0).lower()
+            suffix_word = word in ("以上", "及以上", "以下", "及以下", "or more", "and above", "or less", "and below")
+            if suffix_word and before:
+                s.comparisons.append((op, Decimal(before.group(1)), None, before.group(2), before.start()))
+                taken.append((before.start(), w.end()))
+            elif not suffix_word and after:
+                s.comparisons.append((op, Decimal(after.group(1)), None, after.group(2), w.start()))
+                taken.append((w.start(), w.end() + len(after.group(0))))
+
+
+def _statuses(t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> list[str]:
+    """Status words outside quotes; a word inside a longer one of another status does not count
+    (完成了目标 inside 超额完成了目标)."""
+    found = [(name, m.start(), m.end()) for name in ("exceeded", "met", "partial")
+             for m in lex.status[name].finditer(t) if _outside(quoted, m.start(), m.end())]
+    kept = [f for f in found if not any(o[0] != f[0] and o[1] <= f[1] and f[2] <= o[2] and (o[2] - o[1]) >
+                                        (f[2] - f[1]) for o in found)]
+    if any(name == "exceeded" for name, _, _ in kept):  # 超额完成了目标: "完成了目标" is part of the same ask
+        spans = [(b, e) for name, b, e in kept if name == "exceeded"]
+        kept = [f for f in kept if f[0] != "met" or not any(f[1] <= e and b <= f[2] for b, e in spans)]
+    return list(dict.fromkeys(name for name, _, _ in kept))
+
+
+def _concept(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> None:
+    if s.phrases or not lex.mentions.search(t):
+        return
+    patterns = [r"(?:跟|和|与|同)([^,?。;跟和与]{1,14}?)(?:有关|相关)",
+                r"(?:提到了?|提及|涉及到?|包含|含有|关于|谈到|写到|出现了?)([^,?。;的吗呢]{1,16})",
+                r"(?:mention(?:s|ing)?|about|related to|contain(?:s|ing)?|involv(?:e|es|ing))\s+([A-Za-z' -]{3,40})"]
+    for pattern in patterns:
+        m = re.search(pattern, t, re.I)
+        if m:
+            concept = lex.text_noise.pattern.sub("", m.group(1)).strip(" ?'\"")
+            if len(concept) >= 2:
+                s.concept = concept
+                return
+
+
+def _quantity(s: Slots, t: str, lex: Lexicon) -> None:
+    units = "|".join(re.escape(u) for u in sorted(lex.units, key=len, reverse=True))
+    m = re.search(rf"(?:多少|几)\s*({units})?", t)
+    if m:
+        s.wants_quantity = True
+        s.quantity_unit = m.group(1)
+    if re.search(r"\bhow (?:many|much)\b", t, re.I):
+        s.wants_quantity = True
+    s.money = bool(lex.money.search(t))
+    if s.money:
+        s.wants_quantity = True

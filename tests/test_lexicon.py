@@ -1,0 +1,46 @@
+"""The domain's word lists come from data/lexicon.toml, not from code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import IngestError
+from assistant.lexicon import load_lexicon
+from tests.conftest import DATA
+
+
+def test_the_city_and_the_categories_come_from_the_data_file(corpus):
+    lexicon = load_lexicon(DATA)
+    assert lexicon.city == "湖州" and lexicon.city_english == "Huzhou"
+    assert lexicon.category_names == ("经济建设类", "社会发展类")
+    assert {r.category for r in corpus.records if r.category} == set(lexicon.category_names)
+    assert (lexicon.category("经济类"), lexicon.category("Social"), lexicon.category("文化类")) == (
+        "经济建设类", "社会发展类", None)
+    assert lexicon.find_category("社会发展类里分数最高的是哪个单位") == "社会发展类"
+    assert corpus.lexicon == lexicon
+
+
+def test_another_city_is_a_data_change(tmp_path: Path):
+    (tmp_path / "lexicon.toml").write_text('[city]\nname = "嘉兴"\n[[category]]\nname = "党建类"\naliases = ["党建"]\n',
+                                           encoding="utf-8")
+    lexicon = load_lexicon(tmp_path)
+    assert (lexicon.city, lexicon.category("党建"), lexicon.category("经济类")) == ("嘉兴", "党建类", None)
+
+
+def test_a_folder_without_a_lexicon_uses_the_bundled_one(tmp_path: Path):
+    assert load_lexicon(tmp_path).city == "湖州"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[city]\nname = "湖州"\n[[category]\nname = "x"\n', "invalid TOML"),
+    ('[[category]]\nname = "x"\n', "[city] needs a name"),
+    ('[city]\nname = "湖州"\n[[category]]\naliases = ["x"]\n', "[[category]] number 1 needs a name"),
+    ('[city]\nname = "湖州"\n[[category]]\nname = "x"\naliases = 3\n', "x.aliases must be a string or a list"),
+])
+def test_a_broken_lexicon_names_the_file(tmp_path: Path, text: str, message: str):
+    (tmp_path / "lexicon.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(IngestError) as caught:
+        load_lexicon(tmp_path)
+    assert str(caught.value).startswith(str(tmp_path / "lexicon.toml")) and message in str(caught.value)
