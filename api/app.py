@@ -19,8 +19,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.audit import AuditLog
+from api.openai_errors import OpenAIError, error_body, is_openai_path
 from assistant import __version__
-from assistant.service import NotFound, Service
+from assistant.errors import ReviewError
+from assistant.service import Service
 from assistant.settings import Settings, get_settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -38,8 +40,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
+        path = scope.get("path", "")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._reject(send)
+            await self._reject(send, path)
             return
         body, more = b"", True
         messages: list[Message] = []
@@ -51,7 +54,7 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.limit:
-                await self._reject(send)
+                await self._reject(send, path)
                 return
 
         async def replay() -> Message:
@@ -59,14 +62,30 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send) -> None:
-        response = JSONResponse({"detail": f"request body is larger than {self.limit} bytes", "field": "body"},
-                                status_code=413)
+    async def _reject(self, send: Send, path: str) -> None:
+        message = f"request body is larger than {self.limit} bytes"
+        response = problem(path, 413, message, "body", code="request_too_large")
         await response({"type": "http"}, _no_receive, send)
+
+
+def problem(path: str, status: int, message: str, field: str | None = None, code: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    """An error body: OpenAI's shape on /v1/*, this API's own shape ({"detail", "field", ...}) elsewhere."""
+    if is_openai_path(path):
+        return JSONResponse(error_body(status, message, field, code), status_code=status, headers=headers)
+    return JSONResponse({"detail": message, "field": field, **extra}, status_code=status, headers=headers)
 
 
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+def review_error_response(exc: ReviewError) -> JSONResponse:
+    """The API's one mapping of the domain's errors (the CLI's is cli._fail): the error's own status, and
+    {"detail", "field", "suggestions"}; an ingest error's detail lists every problem with file and line."""
+    body = {"detail": exc.message, "field": getattr(exc, "field", None),
+            "suggestions": list(getattr(exc, "suggestions", None) or [])}
+    return JSONResponse(body, status_code=exc.status)
 
 
 def create_app(settings: Settings | None = None, make_service: Callable[[Settings], Service] | None = None) -> FastAPI:
@@ -75,7 +94,7 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not hasattr(app.state, "service"):
-            app.state.service = (make_service or (lambda s: Service(s)))(settings)
+            app.state.service = (make_service or (lambda s: Service.from_settings(s, "eager")))(settings)
         app.state.audit = AuditLog(settings.audit_path)
         yield
 
@@ -96,35 +115,54 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
     @app.get("/departments/{name}", include_in_schema=False)
     def department_page(name: str) -> FileResponse:
         return FileResponse(STATIC / "department.html")
 
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "suggestions": exc.suggestions}, status_code=404)
+    @app.exception_handler(ReviewError)
+    async def review_error(request: Request, exc: ReviewError) -> JSONResponse:
+        if is_openai_path(request.url.path):
+            return problem(request.url.path, exc.status, exc.message,
+                           code="not_found" if exc.status == 404 else None)
+        return review_error_response(exc)
+
+    @app.exception_handler(OpenAIError)
+    async def openai_error(_: Request, exc: OpenAIError) -> JSONResponse:
+        return JSONResponse(error_body(exc.status, exc.message, exc.param, exc.code), status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        path, openai = request.url.path, is_openai_path(request.url.path)
         if exc.status_code == 400:  # a body that is not JSON: a bad request body, named like any other field
-            return JSONResponse({"detail": "body: not valid JSON", "field": "body"}, status_code=422)
+            return problem(path, 400 if openai else 422, "body: not valid JSON", "body", code="invalid_json")
         detail = str(exc.detail)
         field = detail.split(":", 1)[0] if ":" in detail and exc.status_code == 422 else None
-        return JSONResponse({"detail": detail, "field": field}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        code = {401: "invalid_api_key", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        return problem(path, exc.status_code, detail, field, code=code if openai else None,
+                       headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
         field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
-        return JSONResponse({"detail": f"{field or 'body'}: {first['msg']}", "field": field or "body"},
-                            status_code=422)
+        message = f"{field or 'body'}: {first['msg']}"
+        if first.get("type") == "json_invalid":
+            field, message = "body", "body: not valid JSON"
+        # OpenAI answers a bad parameter with 400; this API keeps 422
+        status = 400 if is_openai_path(request.url.path) else 422
+        return problem(request.url.path, status, message, field or "body", code="invalid_value")
 
     @app.exception_handler(Exception)
-    async def crashed(_: Request, exc: Exception) -> JSONResponse:
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
         incident = uuid.uuid4().hex[:12]
         log.exception("unhandled error %s", incident)  # the trace stays in the server log
+        if is_openai_path(request.url.path):
+            return problem(request.url.path, 500, f"internal error (incident {incident})", code="internal_error")
         return JSONResponse({"detail": f"internal error (incident {incident})"}, status_code=500)
 
     if settings.cors_origin_list:

@@ -25,6 +25,7 @@ class AskRequest(BaseModel):
 class CitationModel(BaseModel):
     id: int
     source: str
+    title: str | None = None  # the document's title, from data/sources.toml
     line: int
     year: int
     kind: str
@@ -47,6 +48,25 @@ class FactModel(BaseModel):
     method: str | None = None
 
 
+class ColumnModel(BaseModel):
+    key: str = Field(..., max_length=100)
+    label: str = Field(..., max_length=200)
+    numeric: bool = False
+
+
+class CellModel(BaseModel):
+    text: str = Field(..., max_length=2000)
+    value: float | int | None = None
+    cite: int | None = None
+
+
+class TableModel(BaseModel):
+    title: str = Field("", max_length=200)
+    ranked_by: str | None = None
+    columns: list[ColumnModel] = Field(..., min_length=1, max_length=50)
+    rows: list[list[CellModel]] = Field(..., max_length=5000)
+
+
 class AnswerModel(BaseModel):
     question: str
     answer: str
@@ -57,6 +77,7 @@ class AnswerModel(BaseModel):
     intent: str
     warnings: list[str]
     data_version: str
+    table: TableModel | None = None
 
 
 class DepartmentModel(BaseModel):
@@ -115,6 +136,19 @@ class ErrorModel(BaseModel):
     suggestions: list[str] | None = None
 
 
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class OpenAIErrorModel(BaseModel):
+    """Errors on /v1/* as OpenAI sends them."""
+
+    error: OpenAIErrorDetail
+
+
 # ---- OpenAI Chat Completions --------------------------------------------------------------------------
 
 class ContentPart(BaseModel):
@@ -133,11 +167,20 @@ class ChatMessage(BaseModel):
         return "".join(p.text or "" for p in self.content or [] if p.type == "text")
 
 
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, top_p … are accepted and ignored: answers are exact
     model: str = Field("review-assistant", max_length=200)
     messages: list[ChatMessage] = Field(..., min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
+    n: int | None = Field(None, description="Only 1: answers are computed, every choice would be the same")
+    max_tokens: int | None = Field(None, description="Cuts the answer at a sentence end (finish_reason: length)")
+    max_completion_tokens: int | None = None
+    stop: str | list[str] | None = Field(None, description="The answer text ends before the first stop sequence")
 
 
 class ChatChoiceMessage(BaseModel):
@@ -165,7 +208,7 @@ class ChatResponse(BaseModel):
     choices: list[ChatChoice]
     usage: Usage
     citations: list[CitationModel]
-    answer: AnswerModel
+    answer: AnswerModel | None  # None for Open WebUI's background tasks (title, tags, follow-ups)
 
 
 class ModelCard(BaseModel):

