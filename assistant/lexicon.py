@@ -70,7 +70,7 @@ class Lexicon:
     quantity_asks: Words
     units: tuple[str, ...]
     money: Words
-    english: dict[str, str] = field(default_factory=dict)
+    english: dict[str, tuple[str, ...]] = field(default_factory=dict)  # English word -> the Chinese terms
     source: str = LEXICON_FILE  # the file it came from, for error messages
 
     @property
@@ -97,9 +97,15 @@ class Lexicon:
         return [c.name for c in self.categories if c.spellings.search(text)]
 
     def expand_english(self, text: str) -> str:
-        """An English question with the Chinese terms its words stand for appended (for retrieval)."""
-        lowered = text.lower()
-        terms = [zh for en, zh in sorted(self.english.items(), key=lambda kv: -len(kv[0])) if en in lowered]
+        """An English question with the Chinese terms its words stand for appended (for retrieval and for
+        choosing the clause to quote). Whole words only; a plural (-s, -es, -ies) matches the singular entry."""
+        lowered, terms = text.lower(), list[str]()
+        for en, zhs in sorted(self.english.items(), key=lambda kv: -len(kv[0])):  # the longest phrase first
+            word = rf"{re.escape(en[:-1])}(?:y|ies)" if en.endswith("y") else rf"{re.escape(en)}(?:e?s)?"
+            pattern = rf"(?<![a-z]){word}(?![a-z])"
+            if re.search(pattern, lowered):
+                terms.extend(zhs)
+                lowered = re.sub(pattern, " ", lowered)  # "listed companies" is not also "companies"
         return text + (" " + " ".join(dict.fromkeys(terms)) if terms else "")
 
 
@@ -137,6 +143,9 @@ def load_lexicon(data_dir: Path) -> Lexicon:
             if not isinstance(entry.get(key, []), list | str):
                 raise IngestError([Problem(str(path), None, f"{entry['name']}.{key} must be a string or a list of "
                                            "strings")])
+    for word, terms in (raw.get("english") or {}).items():
+        if not isinstance(terms, str) and not (isinstance(terms, list) and all(isinstance(t, str) for t in terms)):
+            raise IngestError([Problem(str(path), None, f"english.{word} must be a string or a list of strings")])
     english_city = city.get("english", "")
     ops = raw.get("operations", {})
     status = raw.get("status", {})
@@ -164,6 +173,6 @@ def load_lexicon(data_dir: Path) -> Lexicon:
         quantity_asks=_words("asks", quantity.get("asks")),
         units=tuple(quantity.get("units", [])),
         money=_words("money", quantity.get("money")),
-        english={k.lower(): v for k, v in raw.get("english", {}).items()},
+        english={k.lower(): tuple(_list(v)) for k, v in raw.get("english", {}).items()},
         source=str(path),
     )
