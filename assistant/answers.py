@@ -36,6 +36,7 @@ class Assistant:
         self.corpus = corpus
         self._make_search = make_search
         self._tools: SearchTools | None = None
+        self._normalized: dict[tuple[str, int], str] = {}  # the rows' normalised texts, for set scans
         self.chat = chat
         self.lexicon = lexicon or getattr(corpus, "lexicon", None) or default_lexicon(corpus)
         self.parser = Parser(self.lexicon, corpus.directory, sorted({r.year for r in corpus.records}),
@@ -49,9 +50,9 @@ class Assistant:
     def finder(self, needs_search: bool) -> ContentFinder:
         tools = self.tools() if needs_search else None
         if tools is None:
-            return ContentFinder(self.corpus, self.lexicon)
+            return ContentFinder(self.corpus, self.lexicon, normalized=self._normalized)
         dense = tools[2] if len(tools) > 2 else None
-        return ContentFinder(self.corpus, self.lexicon, tools[1], tools[0], dense)
+        return ContentFinder(self.corpus, self.lexicon, tools[1], tools[0], dense, self._normalized)
 
     def parse(self, text: str, history: list[str] | None = None, filters: dict[str, Any] | None = None
               ) -> tuple[list[Query], list[Slots]]:

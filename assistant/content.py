@@ -97,8 +97,12 @@ def supported(question: str, record: Commitment) -> bool:
 
 class ContentFinder:
     def __init__(self, corpus: Corpus, lexicon: Lexicon, tokenize: Tokenize | None = None,
-                 search: Search | None = None, dense: Search | None = None):
+                 search: Search | None = None, dense: Search | None = None,
+                 normalized: dict[tuple[str, int], str] | None = None):
         self.corpus, self.lex = corpus, lexicon
+        # each row's normalised title and text, kept by the caller across questions: a set scan over 100k
+        # rows spends most of its time normalising otherwise
+        self.normalized = normalized if normalized is not None else {}
         self.tokenize = tokenize or (lambda text: re.findall(r"[\u4e00-\u9fff]{2,}|[A-Za-z]+|\d+(?:\.\d+)?", text))
         self.search, self.dense = search, dense
         self.last_search: dict[str, Any] = {}
@@ -109,9 +113,16 @@ class ContentFinder:
 
     # ---- sets ----------------------------------------------------------------------------------------
 
+    def norm_row(self, r: Commitment) -> str:
+        key = (r.source, r.line)
+        text = self.normalized.get(key)
+        if text is None:
+            text = self.normalized[key] = norm(f"{r.title}{r.text}")
+        return text
+
     def exact(self, rows: Sequence[Commitment], phrase: str) -> list[Commitment]:
         wanted = norm(phrase)
-        return [r for r in rows if wanted and wanted in norm(f"{r.title}{r.text}")]
+        return [r for r in rows if wanted and wanted in self.norm_row(r)]
 
     def fuzzy(self, rows: Sequence[Commitment], phrase: str, coverage: float = 0.75) -> list[Commitment]:
         """Rows that hold nearly all of the phrase's character pairs: a quote with a word more or less
@@ -122,7 +133,7 @@ class ContentFinder:
             return []
         found = []
         for r in rows:
-            text = norm(f"{r.title}{r.text}")
+            text = self.norm_row(r)
             if sum(1 for p in pairs if p in text) / len(pairs) >= coverage:
                 found.append(r)
         return found
@@ -145,7 +156,7 @@ class ContentFinder:
             tokens = [t for t in self.tokenize(phrase) if len(t) >= 2 and not GENERIC.fullmatch(t)]
             if len(tokens) >= 2:
                 for r in rows:
-                    text = norm(f"{r.title}{r.text}")
+                    text = self.norm_row(r)
                     if (r.source, r.line) not in found and all(norm(t) in text for t in tokens):
                         found[(r.source, r.line)] = (r, "tokens")
             if self.dense is not None:
