@@ -128,6 +128,7 @@ class SourceLineModel(BaseModel):
     year: int
     kind: str | None
     record: dict[str, Any] | None
+    data_version: str = ""  # the published version the line was read from
 
 
 class ErrorModel(BaseModel):
