@@ -131,6 +131,51 @@ class SourceLineModel(BaseModel):
     data_version: str = ""  # the published version the line was read from
 
 
+class PublishedFileModel(BaseModel):
+    file: str
+    year: int
+    kind: str | None
+    rows_read: int
+    records: int
+    departments: int
+    rejected: int
+    warnings: list[str]
+    changed: bool
+
+
+class ProblemModel(BaseModel):
+    file: str
+    line: int | None
+    sheet: str | None
+    cell: str | None
+    column: str | None
+    message: str
+    text: str  # file:line: column …: message, as the CLI prints it
+
+
+class PublishModel(BaseModel):
+    ok: bool
+    dry_run: bool
+    version: dict[str, Any] | None  # the new version's manifest: version, parent, published_at/by, files
+    files: list[PublishedFileModel]
+    problems: list[ProblemModel]
+    detail: str | None = None
+
+
+class SourceModel(BaseModel):
+    file: str
+    year: int
+    kind: str | None
+    title: str
+    records: int
+
+
+class SourcesModel(BaseModel):
+    data_version: str
+    sources: list[SourceModel]
+    versions: list[dict[str, Any]]
+
+
 class ErrorModel(BaseModel):
     detail: str
     field: str | None = None

@@ -166,12 +166,23 @@ class Index:
                 where = self.cache_path()
                 snap = load_snapshot(where, self.generation) if where is not None else None
                 if snap is None:
-                    snap = take_snapshot(self._collection, TOKENS_KEY, self.tokenizer, self.generation)
+                    snap = self._take_snapshot()
+                    where = self.cache_path()  # the pointer may have moved on meanwhile
                     if where is not None:
                         save_snapshot(snap, where)
                         self._drop_old_snapshots(where)
                 self._snapshot = dataclasses.replace(snap, home=where) if where is not None else snap
             return self._snapshot
+
+    def _take_snapshot(self) -> Snapshot:
+        """Read the live collection; when another process removed it meanwhile (a second rebuild since this
+        one looked), follow the pointer and read the collection it names."""
+        try:
+            return take_snapshot(self._collection, TOKENS_KEY, self.tokenizer, self.generation)
+        except Exception:
+            if not self.refresh():
+                raise
+            return take_snapshot(self._collection, TOKENS_KEY, self.tokenizer, self.generation)
 
     def _drop_old_snapshots(self, keep: Path) -> None:
         import shutil
@@ -184,7 +195,12 @@ class Index:
         """id -> (text, metadata without the BM25 tokens), for the few rows a search returns."""
         if not ids:
             return {}
-        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        try:
+            got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        except Exception:  # the collection was removed by another process's rebuild: follow the pointer
+            if not self.refresh():
+                raise
+            got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
         return {i: (text or "", {k: v for k, v in (meta or {}).items() if not k.startswith("_tokens")})
                 for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
 
@@ -273,8 +289,14 @@ class Index:
             self.generation += 1
 
     def rebuild(self, docs: Sequence[Document], progress: Progress | None = None) -> SyncReport:
-        """Write a new collection aside, then swap the pointer. Vectors of unchanged documents are reused."""
+        """Write a new collection aside, then swap the pointer. Vectors of unchanged documents are reused.
+
+        The collection it replaces is kept, so a process still reading it (until it follows the pointer,
+        within follow_seconds) goes on answering; the next rebuild removes it, with any collection left
+        over by a rebuild that was killed."""
         docs = _unique(docs)
+        self.refresh()
+        self.remove_leftovers()
         old = self._collection
         old_ids = self.stored()
         vectors: dict[str, np.ndarray] = {}
@@ -291,13 +313,30 @@ class Index:
             raise
         self._record(fingerprint(str(d.id) for d in docs), collection=name)
         self.refresh()
-        self.client.delete_collection(old.name)
         by_slot = {row.slot for row in old_ids.values()}
         new_ids = {str(d.id) for d in docs}
         updated = sum(1 for d in docs if str(d.id) not in old_ids and slot(d.metadata) in by_slot)
         added = sum(1 for d in docs if str(d.id) not in old_ids) - updated
         removed = sum(1 for i in old_ids if i not in new_ids) - updated
         return SyncReport(added, updated, removed, len(keep), embedded)
+
+
+    def remove_leftovers(self) -> list[str]:
+        """Remove every collection of this index but the live one and the pointer: the one a rebuild
+        replaced, and any a killed rebuild left behind. Returns their names."""
+        keep = {f"{self.name}__active", self._collection.name}
+        removed = []
+        for found in self.client.list_collections():
+            name = found if isinstance(found, str) else found.name
+            if name.startswith(f"{self.name}__") and name not in keep and _is_generated(name[len(self.name) + 2:]):
+                self.client.delete_collection(name)
+                removed.append(name)
+        return removed
+
+
+def _is_generated(suffix: str) -> bool:
+    """A collection name this index made (name__ + 12 hex digits), not another index's sharing the prefix."""
+    return len(suffix) == 12 and all(c in "0123456789abcdef" for c in suffix)
 
 
 def _unique(docs: Sequence[Document]) -> list[Document]:
