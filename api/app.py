@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
                 app.state.service = (make_service or (lambda s: Service.from_settings(s, "eager")))(settings)
             except ReviewError as exc:  # bad data with no good version, or an unwritable audit log: refuse
                 log.error("cannot start: %s", exc.message)
-                raise SystemExit(1) from None
+                raise
         yield
 
     app = FastAPI(title="Review assistant", version=__version__, lifespan=lifespan,
