@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import threading
 import time
 import uuid
@@ -30,6 +31,7 @@ from langchain_core.embeddings import Embeddings
 from index.snapshot import PAGE, Snapshot, load_snapshot, save_snapshot, take_snapshot
 from index.tokenize import VERSION, JiebaTokenizer
 
+log = logging.getLogger("review_assistant.index")
 Progress = Callable[[int, int], None]  # (done, total)
 TOKENS_KEY = f"_tokens_v{VERSION}"  # BM25 tokens, kept in the store so any process can build BM25 from it
 BATCH = 256
@@ -162,11 +164,21 @@ class Index:
             self.refresh()
         with self._snapshot_lock:
             if self._snapshot is None or self._snapshot.generation != self.generation:
-                self._snapshot = None  # let the old one go before the new one is read
+                # The old one is kept while the new one is read (twice the memory for that moment): when the
+                # read fails (another process is writing the store), queries go on with the last good one and
+                # the next query tries again.
+                old, self._snapshot = self._snapshot, None
                 where = self.cache_path()
                 snap = load_snapshot(where, self.generation) if where is not None else None
                 if snap is None:
-                    snap = self._take_snapshot()
+                    try:
+                        snap = self._take_snapshot()
+                    except Exception as exc:
+                        if old is None:
+                            raise
+                        log.warning("could not read the index (%s); answering from the last snapshot", exc)
+                        self._snapshot = old
+                        return old
                     where = self.cache_path()  # the pointer may have moved on meanwhile
                     if where is not None:
                         save_snapshot(snap, where)
@@ -175,14 +187,23 @@ class Index:
             return self._snapshot
 
     def _take_snapshot(self) -> Snapshot:
-        """Read the live collection; when another process removed it meanwhile (a second rebuild since this
-        one looked), follow the pointer and read the collection it names."""
-        try:
-            return take_snapshot(self._collection, TOKENS_KEY, self.tokenizer, self.generation)
-        except Exception:
-            if not self.refresh():
-                raise
-            return take_snapshot(self._collection, TOKENS_KEY, self.tokenizer, self.generation)
+        return self._reading(lambda c: take_snapshot(c, TOKENS_KEY, self.tokenizer, self.generation))
+
+    def _reading(self, read: Callable[[Any], Any], attempts: int = 4) -> Any:
+        """A read of the live collection that survives other processes' writes: when another process removed
+        the collection (a second rebuild since this one looked) or is writing it (the embedded store then
+        fails a read now and then: "Error finding id"), follow the pointer, open the collection anew and
+        read again, a few times, before giving up."""
+        for attempt in range(attempts):
+            try:
+                return read(self._collection)
+            except Exception:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+                self.refresh()
+                self._collection = self.client.get_collection(self._collection.name, embedding_function=None)
+        raise AssertionError("unreachable")
 
     def _drop_old_snapshots(self, keep: Path) -> None:
         import shutil
@@ -195,12 +216,7 @@ class Index:
         """id -> (text, metadata without the BM25 tokens), for the few rows a search returns."""
         if not ids:
             return {}
-        try:
-            got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
-        except Exception:  # the collection was removed by another process's rebuild: follow the pointer
-            if not self.refresh():
-                raise
-            got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        got = self._reading(lambda c: c.get(ids=list(ids), include=["documents", "metadatas"]))
         return {i: (text or "", {k: v for k, v in (meta or {}).items() if not k.startswith("_tokens")})
                 for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
 

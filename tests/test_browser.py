@@ -51,12 +51,12 @@ class Switchable:
     def __getattr__(self, name):
         return getattr(self.service, name)
 
-    def ask(self, question, filters=None, history=None):
+    def ask(self, question, filters=None, history=None, **more):
         if self.mode == "crash":
             raise RuntimeError("the service failed")
         if self.mode == "slow":
             time.sleep(3)
-        answer = self.service.ask(question, filters=filters, history=history)
+        answer = self.service.ask(question, filters=filters, history=history, **more)
         if self.tables and "排名" in question:
             answer = replace(answer, table=ranking_table(self.service.corpus, answer))
         return answer
