@@ -411,6 +411,25 @@ def publish(
 
 
 @app.command()
+def line(
+    source: Annotated[str, typer.Argument(help="The cited file, as citations name it")],
+    number: Annotated[int, typer.Argument(help="The cited line (xlsx: row)", min=1)],
+    version: Annotated[str | None, typer.Option("--version", help="The answer's data_version (default: the one "
+                                                                  "being served)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A cited row as the version the answer used publishes it (decoded as at ingest), with its record."""
+    row = _service().source_line(source, number, version)
+    if as_json:
+        _print_json(row)
+        return
+    console.print(f"{row['title'] or source} ({source}:{number}, {row['data_version']})", highlight=False,
+                  markup=False, style="dim")
+    console.print(row["raw"] if row["raw"] is not None else (row["record"] or {}).get("text", ""), highlight=False,
+                  markup=False)
+
+
+@app.command()
 def versions(as_json: JsonOpt = False) -> None:
     """The published data versions, the one served marked *."""
     found = _service().versions()

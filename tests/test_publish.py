@@ -317,3 +317,7 @@ def test_cli_publish_versions_and_rollback(tmp_path):
     assert done.returncode == 1 and "error: version 'v5' is not published" in done.stderr
     done = cli(tmp_path, "ask", "--json", "市甲局2024年得分多少?")
     assert json.loads(done.stdout)["data_version"] == "v1"
+    shown = json.loads(cli(tmp_path, "line", "outcomes.txt", "3", "--version", "v2", "--json").stdout)
+    assert shown["raw"].startswith("市甲局\t1.新建网点10个") and shown["data_version"] == "v2"
+    done = cli(tmp_path, "line", "outcomes.txt", "3")  # v1, being served again, has no such file
+    assert done.returncode == 1 and "error: source 'outcomes.txt' is not in the data" in done.stderr
