@@ -321,3 +321,20 @@ def test_cli_publish_versions_and_rollback(tmp_path):
     assert shown["raw"].startswith("市甲局\t1.新建网点10个") and shown["data_version"] == "v2"
     done = cli(tmp_path, "line", "outcomes.txt", "3")  # v1, being served again, has no such file
     assert done.returncode == 1 and "error: source 'outcomes.txt' is not in the data" in done.stderr
+
+
+def test_an_upload_has_its_own_size_limit_and_needs_a_file_name(tmp_path):
+    settings = settings_for(tmp_path, max_upload_bytes=4000, max_body_bytes=200)
+    service = Service.from_settings(settings)
+    with TestClient(create_app(settings, make_service=lambda _: service)) as client:
+        big = client.post("/api/sources", files={"file": ("2024_big.txt", b"x" * 5000, "text/plain")})
+        assert big.status_code == 413 and big.json()["detail"] == "request body is larger than 4000 bytes"
+        # over the limit of other bodies, under the upload's own
+        files = {"file": ("2024_outcomes.txt", GOOD_2024.encode(), "text/plain")}
+        assert client.post("/api/sources?dry_run=true", files=files).status_code == 200
+        assert client.post("/api/ask", json={"question": "卫健委得分多少?" * 30}).status_code == 413
+        nameless = client.post("/api/sources", files={"file": ("", GOOD_2024.encode(), "text/plain")})
+        assert nameless.status_code == 422
+        dotted = client.post("/api/sources", files={"file": (".hidden.txt", GOOD_2024.encode(), "text/plain")})
+        assert dotted.status_code == 422 and dotted.json()["field"] == "file"
+        assert client.get("/api/sources").json()["data_version"] == "v1"
