@@ -162,6 +162,18 @@ class PublishModel(BaseModel):
     detail: str | None = None
 
 
+class PublishRejectedModel(BaseModel):
+    """422: a rejected publish (every problem; nothing changed), or a form field that is wrong or missing."""
+
+    detail: str
+    field: str | None = None
+    ok: bool = False
+    dry_run: bool = False
+    version: dict[str, Any] | None = None
+    files: list[PublishedFileModel] = []
+    problems: list[ProblemModel] = []
+
+
 class SourceModel(BaseModel):
     file: str
     year: int

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.deps import ServiceDep, SettingsDep, require_key
-from api.schemas import ErrorModel, PublishModel, SourcesModel
+from api.schemas import ErrorModel, PublishModel, PublishRejectedModel, SourcesModel
 from assistant.versions import Upload
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_key)], tags=["sources"],
@@ -36,7 +36,8 @@ def _publisher(request: Request, keys: list[str]) -> str:
 
 @router.post("/sources", status_code=201, response_model=PublishModel,
              responses={200: {"model": PublishModel, "description": "dry_run: the report, nothing published"},
-                        422: {"model": PublishModel, "description": "every rejection; nothing changed"}})
+                        422: {"model": PublishRejectedModel,
+                              "description": "every rejection, or a wrong form field; nothing changed"}})
 def publish(
     request: Request,
     service: ServiceDep,
