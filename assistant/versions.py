@@ -215,8 +215,7 @@ class VersionStore:
             if problems or dry_run:
                 return report
             decided = [_with_kind(s, r) for s, r in zip(sources, reports, strict=True)]
-            extras = base_folder if base_folder is not None else base_dir
-            report.version = self._write(decided, extras, by, current, note, reports)
+            report.version = self._write(decided, base_folder, by, current, note, reports)
             return report
 
     def _write(self, sources: list[Source], extras: Path | None, by: str, parent: str | None, note: str,
@@ -298,8 +297,8 @@ def _combine(base: list[Source], uploads: list[Upload]) -> tuple[list[Source], l
         by_name[upload.name] = Source(path=upload.path, name=upload.name, year=year,
                                       kind=kind,  # type: ignore[arg-type]
                                       title=upload.title or (known.title if known else Path(upload.name).stem),
-                                      partial=known.partial if known and not upload.title else False,
-                                      note=known.note if known and not upload.title else "")
+                                      partial=known.partial if known else False,  # what the document is
+                                      note=known.note if known else "")
     return list(by_name.values()), problems
 
 
