@@ -49,12 +49,12 @@ class Switchable:
     def __getattr__(self, name):
         return getattr(self.service, name)
 
-    def ask(self, question, filters=None, history=None):
+    def ask(self, question, filters=None, history=None, **more):
         if self.mode == "crash":
             raise RuntimeError("the service failed")
         if self.mode == "slow":
             time.sleep(3)
-        return self.service.ask(question, filters=filters, history=history)
+        return self.service.ask(question, filters=filters, history=history, **more)
 
 
 class Served:

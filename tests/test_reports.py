@@ -81,7 +81,8 @@ def test_a_category_report_covers_every_department_with_one_numbering(copied, tm
 
 
 def test_the_cli_writes_a_report(data, tmp_path):
-    env = {"REVIEW_ASSISTANT_DATA_DIR": str(data), "PATH": "/usr/bin:/bin"}
+    env = {"REVIEW_ASSISTANT_DATA_DIR": str(data), "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
+           "PATH": "/usr/bin:/bin"}
     out = tmp_path / "r.pdf"
     done = subprocess.run([sys.executable, "-m", "assistant", "report", "卫健委", "--format", "pdf", "--output",
                            str(out)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
