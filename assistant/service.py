@@ -165,9 +165,10 @@ class Service:
             self._synced = True
             return report
 
-    def reload(self) -> Corpus:
+    def reload(self, rebuild: bool = False) -> Corpus:
         """Switch to the current published version (CorpusHolder: ingest the folder again) and bring the index
-        up to date with it; a failure leaves the corpus and index that were serving."""
+        up to date with it (`rebuild`: write it aside and swap, as a publish does, so that readers in other
+        processes keep a whole collection); a failure leaves the corpus and index that were serving."""
         from assistant.search import index_corpus
 
         with self._lock:
@@ -177,7 +178,7 @@ class Service:
                 return fresh
             with self._stack_lock:
                 if self._stack is not None:
-                    index_corpus(self._stack, fresh)
+                    index_corpus(self._stack, fresh, rebuild)
                     self._synced = True
             self.assistant = Assistant(fresh, self._search_tools, self.chat)
             return fresh
@@ -222,12 +223,12 @@ class Service:
         report = holder.store.publish(uploads, by, default_limits(), dry_run,
                                       base_dir=self.settings.data_dir if folder else None)
         if report.version is not None:
-            self.reload()
+            self.reload(rebuild=True)
         return report
 
     def rollback(self, version: str) -> dict[str, Any]:
         info = self._published().store.rollback(version)
-        self.reload()
+        self.reload(rebuild=True)
         return info
 
     def versions(self) -> list[dict[str, Any]]:

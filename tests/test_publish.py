@@ -338,3 +338,21 @@ def test_an_upload_has_its_own_size_limit_and_needs_a_file_name(tmp_path):
         dotted = client.post("/api/sources", files={"file": (".hidden.txt", GOOD_2024.encode(), "text/plain")})
         assert dotted.status_code == 422 and dotted.json()["field"] == "file"
         assert client.get("/api/sources").json()["data_version"] == "v1"
+
+
+def test_a_publish_builds_the_index_aside_and_keeps_the_collection_readers_hold(tmp_path):
+    """Issue 11, part 3: a publish writes a new collection and swaps the pointer; the one that was serving
+    stays whole for other processes until the next build."""
+    from index.clients import chroma_client
+    from tests.fakes import HashingEmbeddings
+
+    settings = settings_for(tmp_path, collection="aside")
+    client = chroma_client(settings.index_path)
+    service = Service.from_settings(settings, "eager", client=client, embeddings=HashingEmbeddings())
+    before = service.stack.index.collection.name
+    rows = service.stack.index.count()
+    service.publish([Upload(edited_outcomes(tmp_path), OUTCOMES)], "tester")
+    after = service.stack.index.collection.name
+    assert after != before and service.stack.index.count() == rows
+    assert client.get_collection(before).count() == rows  # still whole for a reader in another process
+    assert "125.28" in score_answer(service)
