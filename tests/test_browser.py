@@ -203,8 +203,9 @@ def test_department_pages(browser, live_server):
 
 # ---- a server that stops, fails or is slow --------------------------------------------------------------
 
-def test_errors_show_in_the_bubble_with_a_retry_and_are_not_history(browser, switchable):
-    page = browser.new_page(viewport=DESKTOP)
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_errors_show_in_the_bubble_with_a_retry_and_are_not_history(browser, switchable, size):
+    page = browser.new_page(**({"viewport": DESKTOP} if size == "desktop" else PHONE))
     page.add_init_script("window.REVIEW_ASSISTANT_TIMEOUT_MS = 1500")
     requests = []
     page.on("request", lambda r: requests.append(r) if r.url.endswith("/v1/chat/completions") else None)
@@ -215,7 +216,8 @@ def test_errors_show_in_the_bubble_with_a_retry_and_are_not_history(browser, swi
     failed = ask(page, "卫健委得分多少?", 2)
     assert failed.get_attribute("data-state") == "error"
     assert "网络错误" in failed.locator(".error").inner_text() and failed.locator("button.retry").is_visible()
-    page.screenshot(path=str(ARTIFACTS / "chat-server-stopped.png"))
+    assert in_view(page, failed.locator("button.retry"))
+    page.screenshot(path=str(ARTIFACTS / f"chat-server-stopped-{size}.png"))
     switchable.restart()
 
     switchable.mode = "crash"
@@ -233,7 +235,7 @@ def test_errors_show_in_the_bubble_with_a_retry_and_are_not_history(browser, swi
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]  # the failed exchanges are not history
     assert sent[0]["content"] == "市水利局2022年最终得分多少?" and "125.27" in sent[1]["content"]
     assert sent[2]["content"] == "卫健委得分多少?"
-    page.screenshot(path=str(ARTIFACTS / "chat-retried.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"chat-retried-{size}.png"), full_page=True)
     page.close()
 
 

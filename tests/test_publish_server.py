@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import DATA, OUTCOMES, ROOT, start_server, stop
-from tests.test_browser import ARTIFACTS, browser  # noqa: F401 (the Chromium fixture)
+from tests.test_browser import ARTIFACTS, PHONE, browser  # noqa: F401 (the Chromium fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 KEY = {"Authorization": "Bearer k1"}
@@ -219,3 +219,16 @@ def test_the_page_uploads_checks_and_publishes_a_file(servers, browser, tmp_path
     page.wait_for_selector("#panel mark")
     assert "2024年度兑现情况" in page.inner_text("#panel")
     page.close()
+
+    phone = browser.new_page(**PHONE)  # the panel at a phone's width: the report fits, nothing scrolls sideways
+    phone.add_init_script("localStorage.setItem('review-assistant-key', 'k1')")
+    phone.goto(base + "/")
+    phone.click("#upload summary")
+    phone.set_input_files("#upload-file", str(bad))
+    phone.click("#upload-check")
+    phone.wait_for_selector("#upload-report ul.problems li")
+    assert "'129,86' has a decimal comma" in phone.inner_text("#upload-report")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= phone.viewport_size["width"], f"the page scrolls sideways: {width}px"
+    phone.screenshot(path=str(ARTIFACTS / "upload-phone.png"), full_page=True)
+    phone.close()
