@@ -19,7 +19,7 @@ from assistant.contract import Cell, CitationBook, Column, Fact, Table
 from assistant.corpus import Corpus
 from assistant.facts import DepartmentRow, item_statuses, score_stats
 from assistant.lexicon import Lexicon
-from assistant.query import FieldIs, Query, Scope, StatusIs, TextAbout, TextContains
+from assistant.query import FieldIs, NumberInText, Query, Scope, StatusIs, TextAbout, TextContains
 from assistant.render import render
 from assistant.schema import label, spec
 
@@ -169,6 +169,8 @@ class Executor:
             return self.status_list(q)
         if any(isinstance(p, TextContains | TextAbout) for p in q.predicates):
             return self.matches(q)
+        if any(isinstance(p, NumberInText) for p in q.predicates):
+            return self.numbers(q)
         measure = q.measure.name if q.measure else "score"
         if measure == "items":
             return self.item_count(q)
@@ -287,6 +289,7 @@ class Executor:
         assert q.measure is not None and q.n is not None
         measure = q.measure.name if q.measure.name in ("score", "coefficient") else "score"
         out = []
+        placed: list[tuple[int, DepartmentRow, int]] = []
         for year, category, group in self.ordered(q, measure):
             note = ""
             if not q.ascending and measure == "score" and category is not None:
@@ -295,15 +298,32 @@ class Executor:
                     out.append({"year": year, "category": category, "rows": [], "count": len(group), "note": note})
                     continue
             places = _competition_places(group, measure)
-            rows = [(d, self.cite(d, measure)) for d, place in places if place == q.n]
+            held = max((place for _, place in places if place <= q.n), default=None) if q.n <= len(group) else None
+            rows = [(d, self.cite(d, measure)) for d, place in places if place == held]  # a tie spans the Nth
             out.append({"year": year, "category": category, "rows": rows, "count": len(group), "note": ""})
+            placed += [(held or q.n, d, c) for d, c in rows]
             if rows:
                 self.computed("排序位置", q.n, [c for _, c in rows], f"ordered by {label(measure)} "
                               f"{'ascending' if q.ascending else 'descending'}; ties share a place", year=year)
         found = any(g["rows"] for g in out)
         text = render("ops/nth.j2", lang=q.lang, groups=out, n=q.n, ascending=q.ascending, label=label(measure),
                       label_en=spec(measure).english, unit=spec(measure).unit)
-        return Result(text, "facts" if found else "refusal")
+        return Result(text, "facts" if found else "refusal", self.placed_table(placed, measure, q) if found else None)
+
+    def placed_table(self, placed: list[tuple[int, DepartmentRow, int]], measure: str, q: Query) -> Table:
+        """Rows with their place in the order the answer counted (from the top, or from the bottom when the
+        query counts from the lowest), the department and the value, each cell cited."""
+        columns = [Column("place", "位次" if q.lang == "zh" else "place", True),
+                   Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
+                   Column(measure, label(measure) if q.lang == "zh" else spec(measure).english, True)]
+        rows = []
+        for place, d, cite in placed:
+            value = value_of(d, measure)
+            rows.append([Cell(str(place), place, cite), Cell(d.department, cite=cite), Cell(str(d.year)),
+                         Cell(str(value), float(value) if value is not None else None, cite)])
+        title = render("ops/table_title.j2", lang=q.lang, operation=q.operation, label=label(measure),
+                       label_en=spec(measure).english, scope=_scope_text(q.scope))
+        return Table(columns, rows, title, measure)
 
     def next(self, q: Query) -> Result:
         """The department(s) right after the anchor in the order of a measure (仅次于)."""
@@ -369,6 +389,7 @@ class Executor:
                 self.refusal(q, "empty_set", condition=" 且 ".join(_predicate_text(p, q.lang) for p in q.predicates
                                                               if isinstance(p, FieldIs)))
         out = []
+        placed: list[tuple[int, DepartmentRow, int]] = []
         for year, category, group in self.groups(rows, measure, combined=q.combined):
             high = max(group, key=lambda d: value_of(d, measure) or 0)
             low = min(group, key=lambda d: value_of(d, measure) or 0)
@@ -378,10 +399,13 @@ class Executor:
                           unit=spec(measure).unit)
             out.append({"year": year, "category": category, "high": high, "low": low, "vh": vh, "vl": vl,
                         "ch": ch, "cl": cl, "spread": vh - vl, "count": len(group)})
+            places = dict((d.department, place) for d, place in _competition_places(
+                sorted(group, key=lambda d: value_of(d, measure) or 0, reverse=True), measure))
+            placed += [(places[high.department], high, ch), (places[low.department], low, cl)]
         condition = " 且 ".join(_predicate_text(p, q.lang) for p in q.predicates if isinstance(p, FieldIs))
         text = render("ops/spread.j2", lang=q.lang, groups=out, label=label(measure), label_en=spec(measure).english,
                       unit=spec(measure).unit, condition=condition)
-        return Result(text)
+        return Result(text, table=self.placed_table(placed, measure, q))
 
     def ties(self, q: Query) -> Result:
         assert q.measure is not None
@@ -409,8 +433,10 @@ class Executor:
     def intersect(self, q: Query) -> Result:
         """Departments in both scopes (years or kinds), or in the first only, with a value from each."""
         assert q.second is not None and q.measure is not None
-        first_rows = {d.department: d for d in self.rows(q, q.measure.name, predicates=False)}
-        second_name = q.second_measure.name if q.second_measure else q.measure.name
+        first_name = self._held(q, q.measure.name, q.scope)
+        q = dataclasses.replace(q, measure=dataclasses.replace(q.measure, name=first_name))
+        first_rows = {d.department: d for d in self.rows(q, first_name, predicates=False)}
+        second_name = self._held(q, q.second_measure.name if q.second_measure else q.measure.name, q.second)
         second_rows = {d.department: d for d in self.rows(q, second_name, q.second, predicates=False)}
         if q.operation == "intersect":
             names = [n for n in first_rows if n in second_rows]
@@ -432,6 +458,13 @@ class Executor:
                       la_en=spec(q.measure.name).english, lb_en=spec(second_name).english,
                       ma=q.measure.name, mb=second_name)
         return Result(text, "facts" if names else "refusal")
+
+    def _held(self, q: Query, measure: str, scope: Scope) -> str:
+        """The measure asked for, or (when the scope holds none of it) the first field measure it does hold:
+        a department is in a year's data whatever the table records of it."""
+        if self.rows(q, measure, scope, predicates=False):
+            return measure
+        return next((m for m in ("score", "coefficient") if self.rows(q, m, scope, predicates=False)), measure)
 
     # ---- handlers over rows --------------------------------------------------------------------------
 
@@ -491,7 +524,7 @@ class Executor:
             if s.status.label in wanted:
                 chosen.append(s)
                 continue
-            if "exceeded" in wanted:
+            if "exceeded" in wanted or "not_stated" in wanted:
                 continue
             for _sentence, status, start, _ in sentence_statuses(s.record):
                 if status is not None and status.label in wanted:
@@ -499,7 +532,8 @@ class Executor:
                     chosen.append(ItemStatus(s.record, dataclasses.replace(status, start=at,
                                                                            end=at + len(status.evidence))))
                     break
-        cited = [(s, self.book.cite(s.record, s.record.text_field, s.status.evidence, (s.status.start, s.status.end)))
+        cited = [(s, self.book.cite(s.record, s.record.text_field, s.status.evidence, (s.status.start, s.status.end))
+                  if s.status.evidence else self.book.cite(s.record, label("title"), f"{s.record.item}.{s.record.title}"))
                  for s in chosen]
         for s, cite in cited:
             self.facts.append(Fact("状态", s.status.label, (cite,), s.record.department, s.record.year,
@@ -565,6 +599,43 @@ class Executor:
                         Cell(o["quote"], cite=o["cite"])] for o in out], phrase)
         return Result(text, table=table, searched={"scanned": len(rows), "phrase": phrase})
 
+    def numbers(self, q: Query) -> Result:
+        """Rows whose text holds a number in the asked unit that passes the comparison (超过1000家): every
+        row in scope, each matching number cited with its clause."""
+        from assistant.content import clauses
+        from assistant.quantities import quantities
+
+        predicates = [p for p in q.predicates if isinstance(p, NumberInText)]
+        noun = q.measure.noun if q.measure else ""
+        rows = self.records(q)
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            for quantity in quantities(r.text):
+                if quantity.is_date or not all(_number_passes(p, quantity) for p in predicates):
+                    continue
+                clause = next((r.text[a:b] for a, b in clauses(r.text) if a <= quantity.start < b), quantity.raw)
+                if noun and not _mentions(clause, noun):
+                    continue
+                cite = self.book.cite_text(r, clause.strip())
+                self.facts.append(Fact(r.text_field, quantity.raw, (cite,), r.department, r.year, quantity.unit))
+                out.append({"record": r, "quantity": quantity, "quote": clause.strip(), "cite": cite})
+        condition = " 且 ".join(_number_text(p, q.lang) for p in predicates)
+        if not out:
+            return self.refusal(q, "no_match", phrase=f"{noun}{condition}", scanned=len(rows))
+        departments = list(dict.fromkeys(o["record"].department for o in out))
+        self.computed("符合条件的数字", len(out), [o["cite"] for o in out],
+                      f"{len(rows)} rows scanned for numbers with {condition}")
+        text = render("ops/numbers.j2", lang=q.lang, rows=out, condition=condition, noun=noun, scanned=len(rows),
+                      departments=departments, count=q.operation == "count", scope=_scope_text(q.scope))
+        quote_label = "引文" if q.lang == "zh" else "quote"
+        table = Table([Column("department", label("department")), Column("item", label("title")),
+                       Column("value", "数字" if q.lang == "zh" else "number", True),
+                       Column("quote", quote_label)],
+                      [[Cell(o["record"].department, cite=o["cite"]), Cell(f"{o['record'].item}.{o['record'].title}"),
+                        Cell(o["quantity"].raw, float(o["quantity"].value), o["cite"]), Cell(o["quote"], cite=o["cite"])]
+                       for o in out], f"{noun}{condition}", "value")
+        return Result(text, table=table, searched={"scanned": len(rows), "condition": condition})
+
     def lookup(self, q: Query) -> Result:
         """A content question: the clause of the best row that holds the asked quantity."""
         if self.content is None or not self.content.can_search:
@@ -603,6 +674,41 @@ def _more_than(phrase: str, lex: Lexicon) -> bool:
 
     marks = "|".join(re.escape(m) for m in lex.status["more_than_marks"].words)
     return bool(marks) and re.search(rf"(?:{marks})\d", phrase) is not None
+
+
+def _number_key(quantity: Any) -> tuple[str, bool]:
+    """The base unit (元 dropped: 亿 and 亿元 are one money unit) and whether a magnitude (万, 亿) is written."""
+    return quantity.base_unit.removesuffix("元") or quantity.base_unit, bool(quantity.magnitude)
+
+
+def _number_passes(p: NumberInText, quantity: Any) -> bool:
+    """The text's number is in the predicate's unit (after scaling 万 and 亿) and passes its comparison."""
+    from assistant.quantities import quantities
+
+    asked = quantities(f"{p.value}{p.unit}")
+    if not asked:
+        return False
+    unit, scaled = _number_key(asked[0]), asked[0].scaled()
+    have = _number_key(quantity)
+    if unit[0] != have[0] or (not unit[0] and not (unit[1] and have[1])):
+        return False  # another unit, or a bare number where a sum of money or count was asked
+    factor = scaled / p.value if p.value else Decimal(1)
+    bound = FieldIs("score", p.op, scaled, p.upper * factor if p.upper is not None else None)
+    return bound.test(quantity.scaled())
+
+
+def _mentions(clause: str, noun: str) -> bool:
+    """Most of the noun's characters are in the clause (新增企业 in 新增国家科技型企业2471家)."""
+    chars = set(noun)
+    return len(chars & set(clause)) / len(chars) >= 0.75
+
+
+def _number_text(p: NumberInText, lang: str) -> str:
+    if p.op == "between":
+        return f"在{p.value}至{p.upper}{p.unit}之间" if lang == "zh" else f"between {p.value} and {p.upper} {p.unit}"
+    words = {">": ("超过", "more than"), ">=": ("不少于", "at least"), "<": ("少于", "less than"),
+             "<=": ("不超过", "at most"), "=": ("等于", "equal to")}[p.op]
+    return f"{words[0]}{p.value}{p.unit}" if lang == "zh" else f"{words[1]} {p.value} {p.unit}"
 
 
 def _predicate_text(p: FieldIs, lang: str) -> str:

@@ -61,7 +61,7 @@ class Lexicon:
     relative_years: dict[str, int]
     measures: dict[str, Words]  # score, rank, coefficient, items_count
     operations: dict[str, Words]
-    comparators: dict[str, Words]  # ge, le, gt, lt
+    comparators: dict[str, Words]  # ge, le, gt, lt, eq
     between_joiners: tuple[str, ...]
     between_marks: Words
     status: dict[str, Words]  # exceeded, met, partial, false_signs, more_than_marks
@@ -71,6 +71,7 @@ class Lexicon:
     units: tuple[str, ...]
     money: Words
     english: dict[str, tuple[str, ...]] = field(default_factory=dict)  # English word -> the Chinese terms
+    ordinals: dict[str, int] = field(default_factory=dict)  # English ordinal words: "third" -> 3
     source: str = LEXICON_FILE  # the file it came from, for error messages
 
     @property
@@ -164,7 +165,7 @@ def load_lexicon(data_dir: Path) -> Lexicon:
         relative_years={k.lower(): int(v) for k, v in raw.get("years", {}).get("relative", {}).items()},
         measures={k: _words(k, v) for k, v in raw.get("measures", {}).items()},
         operations={k: _words(k, v) for k, v in ops.items()},
-        comparators={k: _words(k, v) for k, v in comparators.items() if k in ("ge", "le", "gt", "lt")},
+        comparators={k: _words(k, v) for k, v in comparators.items() if k in ("ge", "le", "gt", "lt", "eq")},
         between_joiners=tuple(comparators.get("between_joiners", [])),
         between_marks=_words("between_marks", comparators.get("between_marks")),
         status={k: _words(k, v) for k, v in status.items()},
@@ -174,5 +175,6 @@ def load_lexicon(data_dir: Path) -> Lexicon:
         units=tuple(quantity.get("units", [])),
         money=_words("money", quantity.get("money")),
         english={k.lower(): tuple(_list(v)) for k, v in raw.get("english", {}).items()},
+        ordinals={k.lower(): int(v) for k, v in raw.get("ordinals", {}).items()},
         source=str(path),
     )

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from assistant.departments import Directory
 from assistant.lexicon import Lexicon
-from assistant.query import FieldIs, Measure, Query, Scope, StatusIs, TextAbout, TextContains, refuse
+from assistant.query import FieldIs, Measure, NumberInText, Query, Scope, StatusIs, TextAbout, TextContains, refuse
 from assistant.slots import ASK, Slots, extract, normalise
 
 MAX_QUESTION = 1000
@@ -75,6 +75,9 @@ class Parser:
         slots: list[Slots] = []
         for part in parts:
             s = self.slots(part.text)
+            if slots and self._continues(slots[-1], s, part.text):
+                slots[-1] = self.slots(f"{slots[-1].text},{part.text}")
+                continue
             named = any(x.departments for x in slots)  # later parts take these departments (shared context)
             if slots and not s.own_entities() and (not named or not (s.measures or s.ops or s.wants_quantity
                                                                      or s.status)):
@@ -95,6 +98,14 @@ class Parser:
                 if not any(_same(q, earlier) for earlier in queries):
                     queries.append(q)
         return queries, slots
+
+    def _continues(self, previous: Slots, s: Slots, text: str) -> bool:
+        """A part that only completes the one before: the departments a bare question asks about ("which
+        ranks higher, A or B?"), or the other year of a set difference ("只有2023年有、2022年没有")."""
+        if not previous.own_entities() and s.departments and not ASK.search(text):
+            return True
+        return "only_in" in previous.ops and bool(s.years) and not s.departments and \
+            bool(self.lex.op("absent").search(text))
 
     def _share_context(self, slots: list[Slots], history: list[str]) -> None:
         """Later parts take the departments, years and category of earlier parts when they name none;
@@ -178,15 +189,27 @@ class Parser:
             return [replace(base, operation="intersect", scope=replace(scope, years=(years[0],), kinds=()),
                             second=replace(scope, years=(years[1],), kinds=()), measure=Measure(first_measure),
                             second_measure=Measure(second_measure))]
-        if s.status and not s.measures and not s.comparisons:
-            statuses = {"exceeded": ("exceeded",), "met": ("met",), "partial": ("partial",)}
-            wanted = tuple(x for st in s.status for x in statuses[st])
-            op = "count" if "count" in s.ops and not names else "list"
-            return [replace(base, operation=op, predicates=(StatusIs(wanted),), measure=Measure("items"),
+        if s.status and not [m for m, _ in s.measures if m != "items_count"] and not s.comparisons:
+            wanted = tuple(dict.fromkeys(s.status))
+            op = "count" if "count" in s.ops or s.wants_quantity else "list"
+            return [replace(base, operation=op, predicates=(StatusIs(wanted),),
+                            measure=Measure("items_with_status", status=wanted[0]),
                             scope=replace(scope, kinds=("outcomes",)))]
+        numbers = self._number_predicates(s)
+        if numbers and not names:
+            op = "count" if "count" in s.ops and not s.listing else "list"
+            first = numbers[0]
+            return [replace(base, operation=op, predicates=tuple(numbers),
+                            measure=Measure("quantity", unit=first.unit, noun=self._noun_before(s, first)))]
+        if "only_in" in s.ops and len(years) >= 2:
+            only = self._only_year(s, years)
+            other = next(y for y in years if y != only)
+            return [replace(base, operation="only_in", scope=replace(scope, years=(only,), kinds=()),
+                            second=replace(scope, years=(other,), kinds=()), measure=Measure("score"),
+                            second_measure=Measure("score"))]
         field_measure = measure.name if measure and measure.name in ("score", "rank", "coefficient") else None
         predicates = tuple(self._field_predicates(s, field_measure))
-        if "ties" in s.ops and not (names and "difference" in s.ops):
+        if "ties" in s.ops and not (names and "difference" in s.ops) and not any(p.op == "=" for p in predicates):
             return [replace(base, operation="ties", measure=Measure(field_measure or "coefficient"),
                             predicates=predicates)]
         if "next_to" in s.ops and names:
@@ -263,9 +286,36 @@ class Parser:
                 continue  # a quantity in a row's text, not a department's field
             name = field_measure if field_measure in ("score", "coefficient") else \
                 "coefficient" if value < 5 and (upper is None or upper < 5) else "score"
-            symbol = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<", "between": "between"}[op]
+            symbol = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=", "between": "between"}[op]
             found.append(FieldIs(name, symbol, value, upper))  # type: ignore[arg-type]
         return found
+
+    def _number_predicates(self, s: Slots) -> list[NumberInText]:
+        """A comparison in a unit other than points is about a number in a row's text (超过1000家, above 50亿元)."""
+        symbols = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=", "between": "between"}
+        return [NumberInText(unit, symbols[op], value, upper)  # type: ignore[arg-type]
+                for op, value, upper, unit, _ in s.comparisons if unit and unit != "分"]
+
+    def _noun_before(self, s: Slots, p: NumberInText) -> str:
+        """The words just before the compared number name what is counted (新增企业超过1000家): they narrow
+        which numbers count. Generic words (金额, the question's frame) are not a noun."""
+        at = next(pos for op, value, upper, unit, pos in s.comparisons if value == p.value and unit == p.unit)
+        before = re.split(r"[,?。;]", s.text[:at])[-1]
+        words = re.findall(r"[\u4e00-\u9fff]+", before)
+        noun = words[-1] if words else ""
+        for pattern in (self.lex.text_noise.pattern, self.lex.money.pattern, ASK, self.lex.mentions.pattern):
+            noun = pattern.sub("", noun)
+        for word in self.lex.comparators.values():
+            noun = word.pattern.sub("", noun)
+        return noun if len(noun) >= 2 else ""
+
+    def _only_year(self, s: Slots, years: list[int]) -> int:
+        """The year said right after "only" (只有2023年 / only in 2023) is the one the departments must be in."""
+        marks = [m.end() for m in self.lex.op("only_in").finditer(s.text)]
+        for year, pos in s.years:
+            if year in years and any(0 <= pos - end <= 3 for end in marks):
+                return year
+        return years[0]
 
     def _paired_measures(self, s: Slots, years: list[int]) -> tuple[str, str]:
         """"2022年的考核得分,又有2023年的难度系数": each measure goes with the year said before it."""

@@ -206,20 +206,44 @@ def _order(s: Slots, t: str, lex: Lexicon) -> None:
         s.nth, s.ascending = int(m.group(1)), True
     elif m := re.search(r"第(\d+)(?:个|位|家)", t):
         s.nth = int(m.group(1))
-    if m := re.search(r"(?:前|top\s*)(\d+)\s*(?:名|个|位|家)?|(?:最高|最好|最多|最大)的?(\d+)(?:个|家|名)", t, re.I):
+    if m := re.search(r"(?:前|top\s*)(\d+)\s*(?:名|个|位|家)?|(?:最高|最好|最多|最大)的?(\d+)(?:个|家|名)"
+                      r"|\b(?:highest|best)\s+(\d+)\b|\b(\d+)\s+(?:highest|best)\b", t, re.I):
         s.top = int(next(g for g in m.groups() if g))
-    if m := re.search(r"(?:后|倒数|bottom\s*)(\d+)\s*(?:名|个|位|家)|(?:最低|最差|最少|最小)的?(\d+)(?:个|家|名)", t, re.I):  # noqa: E501
+    if m := re.search(r"(?:后|倒数)(\d+)\s*(?:名|个|位|家)|(?:最低|最差|最少|最小)的?(\d+)(?:个|家|名)"
+                      r"|\b(?:bottom|lowest|worst)\s+(\d+)\b|\b(\d+)\s+(?:lowest|worst)\b", t, re.I):
         s.bottom = int(next(g for g in m.groups() if g))
-    has_max, has_min = bool(lex.op("max").search(t)), bool(lex.op("min").search(t))
+    compared = [(w.start(), w.end()) for words in lex.comparators.values() for w in words.finditer(t)]
+    has_max = any(_outside(compared, m.start(), m.end()) for m in lex.op("max").finditer(t))  # not "at most"
+    has_min = any(_outside(compared, m.start(), m.end()) for m in lex.op("min").finditer(t))  # not "at least"
+    _english_ordinal(s, t, lex)
     if has_max != has_min:
         s.extreme = "max" if has_max else "min"
     if s.rank_eq == 1 and not s.categories:  # "排名第一" without a category: the best one
         s.rank_eq, s.extreme = None, s.extreme or "max"
 
 
+def _english_ordinal(s: Slots, t: str, lex: Lexicon) -> None:
+    """"the third highest", "second lowest", "5th by score": the Nth in an order; "17th place": a rank."""
+    if s.nth is not None or s.rank_eq is not None or not lex.ordinals:
+        return
+    words = "|".join(re.escape(w) for w in sorted(lex.ordinals, key=len, reverse=True))
+    for m in re.finditer(rf"\b(?:({words})|(\d+)(?:st|nd|rd|th))\b[\s-]*(\w+)?", t, re.I):
+        n = lex.ordinals[m.group(1).lower()] if m.group(1) else int(m.group(2))
+        after = (m.group(3) or "").lower()
+        if after in ("only", "to"):  # "second only to": the next one, not an ordinal
+            continue
+        if after == "place" or re.match(r"\s*(?:place|in (?:its|the) category)", t[m.end():], re.I):
+            s.rank_eq = n
+            return
+        s.nth = n
+        s.ascending = s.ascending or bool(after and lex.op("min").search(after))
+        return
+
+
 def _comparisons(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> None:
     joiners = "|".join(re.escape(j) for j in sorted(lex.between_joiners, key=len, reverse=True))
-    unit = r"(?:分|亿元|亿|万元|万|%|家|个|项)?"
+    units = "|".join(re.escape(u) for u in sorted({*lex.units, "分", "亿元", "万元"}, key=len, reverse=True))
+    unit = rf"(?:{units})?"
     between = re.compile(rf"(?:在|介于|处在|处于|落在|位于|between|from)?\s*({NUMBER})\s*{unit}\s*(?:{joiners})\s*"
                          rf"({NUMBER})\s*({unit})\s*(之间|区间|范围|以内)?", re.I)
     taken: list[tuple[int, int]] = []
@@ -249,7 +273,7 @@ def _comparisons(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) 
 def _statuses(t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> list[str]:
     """Status words outside quotes; a word inside a longer one of another status does not count
     (完成了目标 inside 超额完成了目标)."""
-    found = [(name, m.start(), m.end()) for name in ("exceeded", "met", "partial")
+    found = [(name, m.start(), m.end()) for name in ("exceeded", "met", "partial", "not_stated") if name in lex.status
              for m in lex.status[name].finditer(t) if _outside(quoted, m.start(), m.end())]
     kept = [f for f in found if not any(o[0] != f[0] and o[1] <= f[1] and f[2] <= o[2] and (o[2] - o[1]) >
                                         (f[2] - f[1]) for o in found)]
