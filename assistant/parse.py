@@ -90,6 +90,7 @@ class Parser:
                 s.phrases = s.phrases or topic.phrases
                 s.concept = s.concept or topic.concept
             slots.append(s)
+        self._share_measures(slots, history or [])
         self._share_context(slots, history or [])
         self._take_filters(slots, filters or {})
         queries: list[Query] = []
@@ -98,6 +99,18 @@ class Parser:
                 if not any(_same(q, earlier) for earlier in queries):
                     queries.append(q)
         return queries, slots
+
+    def _share_measures(self, slots: list[Slots], history: list[str]) -> None:
+        """A part that names a department and asks nothing of its own ("红十字会呢?", "and the Water Bureau?")
+        asks what the part before it asked, or (for a follow-up) what the latest earlier message asked."""
+        earlier = [self.slots(normalise(h)) for h in history[-1:]]
+        for i, s in enumerate(slots):
+            bare = s.departments and not (s.measures or s.ops or s.status or s.phrases or s.concept or s.comparisons
+                                          or s.wants_quantity or s.extreme or s.nth or s.rank_eq or s.top
+                                          or s.bottom or s.listing)
+            before = slots[i - 1] if i else (earlier[0] if earlier else None)
+            if bare and before is not None and before.measures:
+                s.measures = [(name, 0) for name, _ in before.measures]
 
     def _continues(self, previous: Slots, s: Slots, text: str) -> bool:
         """A part that only completes the one before: the departments a bare question asks about ("which
@@ -262,7 +275,7 @@ class Parser:
 
     def _measure(self, s: Slots) -> Measure | None:
         names = [m for m, _ in s.measures]
-        if "items_count" in names and s.departments:
+        if "items_count" in names and s.departments and not {"score", "rank", "coefficient"} & set(names):
             return Measure("items")
         for name in ("coefficient", "rank", "score"):
             if name in names:
@@ -338,11 +351,14 @@ class Parser:
         if not pairs:
             return [base]
         queries = []
+        counts = [pos for name, pos in s.measures if name == "items_count"]
         for name, year in dict.fromkeys(pairs):
             if year is not None and year not in self.years:
                 continue
             scope = replace(base.scope, years=(year,) if year is not None else base.scope.years)
             queries.append(replace(base, measure=Measure(name), scope=scope))
+        if counts and queries:  # "得分、排名和承诺数": the number of items is one of the values asked
+            queries.append(replace(base, operation="count", measure=Measure("items")))
         if len({q.measure for q in queries}) < len(queries):  # the same measure in two years: keep each
             return queries
         return queries or [base]

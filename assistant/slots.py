@@ -156,6 +156,7 @@ def _entities(s: Slots, t: str, lex: Lexicon, directory: Directory, quoted: list
                                                 or any(city.end() <= st <= city.end() + 3 for _, st in
                                                        s.departments)):
             s.other_city = city.group(0)
+    _english_organisations(s, t, lex, directory, spans)
     for m in ORG_SUFFIX.finditer(t):
         name = FILLER.sub("", m.group(0))
         if len(name) < 3 or not _outside(spans, m.start(), m.end()) or not _outside(quoted, m.start(), m.end()):
@@ -172,6 +173,22 @@ def _entities(s: Slots, t: str, lex: Lexicon, directory: Directory, quoted: list
         measured = any(lex.measures[m].search(t) for m in ("score", "rank", "coefficient"))
         content_ask = lex.quantity_asks.search(follows) and not measured  # "产业农联合达到了多少家": a content noun
         if (at_start and not content_ask) or asks_department or re.search(r"[和与、跟比]$", prefix):
+            s.unknown.append(name)
+
+
+def _english_organisations(s: Slots, t: str, lex: Lexicon, directory: Directory, spans: list[tuple[int, int]]
+                           ) -> None:
+    """"the Audit Bureau": capitalised words ending in an organisation's word, not a known department's name."""
+    for m in lex.org_suffixes_english.finditer(t):
+        if not m.group(0)[:1].isupper() or not _outside(spans, m.start(), m.end()):
+            continue
+        words = re.search(r"((?:[A-Z][\w&'-]*\s+(?:(?:of|and|for|the)\s+)?){1,5})$", t[:m.start()])
+        if not words:
+            continue
+        name = (words.group(1) + m.group(0)).strip()
+        name = re.sub(r"^(?:The|What|Which|Who|How|Is|Did|Does|List|Compare|Give)\s+", "", name)
+        if len(name) > len(m.group(0)) and directory.resolve(name) is None and not (
+                s.other_city is None and lex.other_cities.search(name)):
             s.unknown.append(name)
 
 
@@ -232,7 +249,8 @@ def _english_ordinal(s: Slots, t: str, lex: Lexicon) -> None:
         after = (m.group(3) or "").lower()
         if after in ("only", "to"):  # "second only to": the next one, not an ordinal
             continue
-        if after == "place" or re.match(r"\s*(?:place|in (?:its|the) category)", t[m.end():], re.I):
+        if after == "place" or re.search(r"\b(?:rank(?:ed|s)?|placed|came|finished)\s+(?:no\.?\s*)?$", t[:m.start()],
+                                         re.I):
             s.rank_eq = n
             return
         s.nth = n
