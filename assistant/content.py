@@ -148,9 +148,16 @@ class ContentFinder:
                     text = norm(f"{r.title}{r.text}")
                     if (r.source, r.line) not in found and all(norm(t) in text for t in tokens):
                         found[(r.source, r.line)] = (r, "tokens")
+            groups = self.lex.english_terms(phrase) if phrase.isascii() else []
+            for r in rows:  # an English concept: rows that say each of its words in the lexicon's Chinese terms
+                text = norm(f"{r.title}{r.text}")
+                if groups and (r.source, r.line) not in found and all(any(norm(t) in text for t in group)
+                                                                      for group in groups):
+                    found[(r.source, r.line)] = (r, "lexicon")
             if self.dense is not None:
                 allowed = {(r.source, r.line) for r in rows}
-                for hit in self.dense(phrase, 20, filters):
+                query = self.lex.expand_english(phrase) if groups else phrase
+                for hit in self.dense(query, 20, filters):
                     key = (str(hit.metadata.get("source")), int(hit.metadata.get("line") or 0))
                     if key in allowed and key not in found and float(hit.score) >= DENSE_THRESHOLD:
                         record = self.corpus.record_at(*key)
@@ -165,6 +172,8 @@ class ContentFinder:
         at = text.find(phrase)
         if at < 0:
             tokens = [t for t in self.tokenize(phrase) if len(t) >= 2]
+            if phrase.isascii():  # an English concept: where its Chinese terms are
+                tokens += [t for group in self.lex.english_terms(phrase) for t in group]
             at = next((text.find(t) for t in tokens if t in text), -1)
         if at < 0:
             return first_quote(record)

@@ -433,11 +433,12 @@ class Executor:
     def intersect(self, q: Query) -> Result:
         """Departments in both scopes (years or kinds), or in the first only, with a value from each."""
         assert q.second is not None and q.measure is not None
+        second = q.second
         first_name = self._held(q, q.measure.name, q.scope)
+        second_name = self._held(q, q.second_measure.name if q.second_measure else q.measure.name, second)
         q = dataclasses.replace(q, measure=dataclasses.replace(q.measure, name=first_name))
         first_rows = {d.department: d for d in self.rows(q, first_name, predicates=False)}
-        second_name = self._held(q, q.second_measure.name if q.second_measure else q.measure.name, q.second)
-        second_rows = {d.department: d for d in self.rows(q, second_name, q.second, predicates=False)}
+        second_rows = {d.department: d for d in self.rows(q, second_name, second, predicates=False)}
         if q.operation == "intersect":
             names = [n for n in first_rows if n in second_rows]
         else:
@@ -446,17 +447,17 @@ class Executor:
         for name in names:
             a = first_rows[name]
             b = second_rows.get(name)
-            rows.append({"department": name, "a": a, "ca": self.cite(a, q.measure.name),
+            rows.append({"department": name, "a": a, "ca": self.cite(a, first_name),
                          "b": b, "cb": self.cite(b, second_name) if b is not None else None})
         self.computed("两个范围都有的部门数" if q.operation == "intersect" else "只在第一个范围的部门数", len(names),
-                      [r["ca"] for r in rows], f"{len(first_rows)} departments with {label(q.measure.name)} in "
+                      [r["ca"] for r in rows], f"{len(first_rows)} departments with {label(first_name)} in "
                       f"{_scope_text(q.scope)}, {len(second_rows)} with {label(second_name)} in "
-                      f"{_scope_text(q.second)}")
+                      f"{_scope_text(second)}")
         text = render("ops/intersect.j2", lang=q.lang, rows=rows, first=_scope_text(q.scope),
-                      second=_scope_text(q.second), n_first=len(first_rows), n_second=len(second_rows),
-                      only=q.operation == "only_in", la=label(q.measure.name), lb=label(second_name),
-                      la_en=spec(q.measure.name).english, lb_en=spec(second_name).english,
-                      ma=q.measure.name, mb=second_name)
+                      second=_scope_text(second), n_first=len(first_rows), n_second=len(second_rows),
+                      only=q.operation == "only_in", la=label(first_name), lb=label(second_name),
+                      la_en=spec(first_name).english, lb_en=spec(second_name).english,
+                      ma=first_name, mb=second_name)
         return Result(text, "facts" if names else "refusal")
 
     def _held(self, q: Query, measure: str, scope: Scope) -> str:
@@ -533,8 +534,9 @@ class Executor:
                                                                            end=at + len(status.evidence))))
                     break
         cited = [(s, self.book.cite(s.record, s.record.text_field, s.status.evidence, (s.status.start, s.status.end))
-                  if s.status.evidence else self.book.cite(s.record, label("title"), f"{s.record.item}.{s.record.title}"))
-                 for s in chosen]
+                  if s.status.evidence else
+                  self.book.cite(s.record, label("title"), f"{s.record.item}.{s.record.title}"))
+                 for s in chosen]  # a row that states no status is cited by its title
         for s, cite in cited:
             self.facts.append(Fact("状态", s.status.label, (cite,), s.record.department, s.record.year,
                                    method=s.status.reason))
@@ -632,7 +634,8 @@ class Executor:
                        Column("value", "数字" if q.lang == "zh" else "number", True),
                        Column("quote", quote_label)],
                       [[Cell(o["record"].department, cite=o["cite"]), Cell(f"{o['record'].item}.{o['record'].title}"),
-                        Cell(o["quantity"].raw, float(o["quantity"].value), o["cite"]), Cell(o["quote"], cite=o["cite"])]
+                        Cell(o["quantity"].raw, float(o["quantity"].value), o["cite"]),
+                        Cell(o["quote"], cite=o["cite"])]
                        for o in out], f"{noun}{condition}", "value")
         return Result(text, table=table, searched={"scanned": len(rows), "condition": condition})
 

@@ -101,14 +101,19 @@ class Lexicon:
     def expand_english(self, text: str) -> str:
         """An English question with the Chinese terms its words stand for appended (for retrieval and for
         choosing the clause to quote). Whole words only; a plural (-s, -es, -ies) matches the singular entry."""
-        lowered, terms = text.lower(), list[str]()
+        terms = [t for group in self.english_terms(text) for t in group]
+        return text + (" " + " ".join(dict.fromkeys(terms)) if terms else "")
+
+    def english_terms(self, text: str) -> list[tuple[str, ...]]:
+        """For each English word or phrase of the lexicon in the text, the Chinese terms it stands for."""
+        lowered, groups = text.lower(), list[tuple[str, ...]]()
         for en, zhs in sorted(self.english.items(), key=lambda kv: -len(kv[0])):  # the longest phrase first
             word = rf"{re.escape(en[:-1])}(?:y|ies)" if en.endswith("y") else rf"{re.escape(en)}(?:e?s)?"
             pattern = rf"(?<![a-z]){word}(?![a-z])"
             if re.search(pattern, lowered):
-                terms.extend(zhs)
+                groups.append(zhs)
                 lowered = re.sub(pattern, " ", lowered)  # "listed companies" is not also "companies"
-        return text + (" " + " ".join(dict.fromkeys(terms)) if terms else "")
+        return groups
 
 
 def _list(value: Any) -> list[str]:

@@ -175,7 +175,8 @@ class Parser:
         names = tuple(s.names)
         if names and "items" in s.ops and (s.listing or s.asks) and not s.status \
                 and not [m for m, _ in s.measures if m != "items_count"] \
-                and not s.wants_quantity_noun():
+                and not s.wants_quantity_noun() \
+                and not ("count" in s.ops and any(m == "items_count" for m, _ in s.measures)):
             return [Query("items", Scope(years=tuple(y for y in s.year_values if y in self.years),
                                          departments=names), lang=lang, text=text)]
         scope = Scope(years=tuple(years), categories=tuple(c for c in s.categories if c in self.categories),

@@ -138,6 +138,8 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
             s.ops.add(name)
     s.status = _statuses(t, lex, quoted)
     _concept(s, t, lex, quoted)
+    if s.concept and directory.find(s.concept):  # "what about the Red Cross Society?": a department, no concept
+        s.concept = None
     _quantity(s, t, lex)
     s.asks = bool(ASK.search(t)) or t.rstrip().endswith(("?", "?"))
     s.who = bool(lex.op("who").search(t))
