@@ -177,6 +177,8 @@ class Executor:
         if measure == "rank":
             return self.rank_list(q)
         ordered = measure if measure in ("score", "coefficient") else "score"
+        if not any(isinstance(p, FieldIs) for p in q.predicates):  # every department in scope: what it holds
+            ordered = self._held(q, ordered, q.scope)
         everything = self.rows(q, ordered, predicates=False)
         if not everything:
             return self.unavailable(q, ordered)

@@ -72,6 +72,7 @@ class Lexicon:
     money: Words
     english: dict[str, tuple[str, ...]] = field(default_factory=dict)  # English word -> the Chinese terms
     ordinals: dict[str, int] = field(default_factory=dict)  # English ordinal words: "third" -> 3
+    cardinals: dict[str, int] = field(default_factory=dict)  # English number words: "three" -> 3
     org_suffixes_english: Words = field(default_factory=lambda: Words("org_suffixes_english", ()))
     source: str = LEXICON_FILE  # the file it came from, for error messages
 
@@ -182,6 +183,7 @@ def load_lexicon(data_dir: Path) -> Lexicon:
         money=_words("money", quantity.get("money")),
         english={k.lower(): tuple(_list(v)) for k, v in raw.get("english", {}).items()},
         ordinals={k.lower(): int(v) for k, v in raw.get("ordinals", {}).items()},
+        cardinals={k.lower(): int(v) for k, v in raw.get("cardinals", {}).items()},
         org_suffixes_english=_words("org_suffixes_english", city.get("org_suffixes_english")),
         source=str(path),
     )

@@ -237,6 +237,9 @@ class Parser:
                 return [replace(base, operation=s.extreme, measure=Measure(self._ordered_measure(field_measure, s)),
                                 combined=True)]
             return [replace(base, operation="difference", measure=Measure(field_measure or "score"))]
+        if s.rank_eq is not None and not names and field_measure == "coefficient":  # 系数…排第4: an order, no rank
+            return [replace(base, operation="nth", n=s.rank_eq, ascending=s.ascending, measure=Measure("coefficient"),
+                            predicates=predicates)]
         if s.rank_eq is not None and not names:
             return [replace(base, operation="list", predicates=(FieldIs("rank", "=", Decimal(s.rank_eq)),),
                             measure=Measure("rank"))]
@@ -259,9 +262,13 @@ class Parser:
                             measure=Measure(self._ordered_measure(field_measure, s)))]
         counts_departments = "count" in s.ops and not names and (
             (re.search(r"部门|单位|department", text, re.I) and not s.wants_quantity)
-            or (measure is not None and measure.name != "quantity"))
+            or (measure is not None and measure.name != "quantity")) or (
+            not names and not s.concept and not s.phrases and bool(self.lex.op("count_departments").search(text)))
         if counts_departments:
             return [replace(base, operation="count", measure=Measure(field_measure or "score"))]
+        if not names and scope.categories and (s.listing or s.who) and not s.concept and not s.phrases \
+                and not s.wants_quantity:  # the departments of a category
+            return [replace(base, operation="list", measure=Measure(field_measure or "score"))]
         if names and measure and measure.name == "items":
             return [replace(base, operation="count", measure=Measure("items"))]
         if names and s.measures:
@@ -307,13 +314,20 @@ class Parser:
     def _number_predicates(self, s: Slots) -> list[NumberInText]:
         """A comparison in a unit other than points is about a number in a row's text (超过1000家, above 50亿元)."""
         symbols = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=", "between": "between"}
-        return [NumberInText(unit, symbols[op], value, upper)  # type: ignore[arg-type]
+        return [NumberInText(self._chinese_unit(unit), symbols[op], value, upper)  # type: ignore[arg-type]
                 for op, value, upper, unit, _ in s.comparisons if unit and unit != "分"]
+
+    def _chinese_unit(self, unit: str) -> str:
+        """An English unit (km) as the rows write it (公里), through the lexicon."""
+        terms = (self.lex.english.get(unit.lower()) or self.lex.english.get(unit.lower().removesuffix("s"), ())) \
+            if unit.isascii() else ()
+        return terms[0] if terms else unit
 
     def _noun_before(self, s: Slots, p: NumberInText) -> str:
         """The words just before the compared number name what is counted (新增企业超过1000家): they narrow
         which numbers count. Generic words (金额, the question's frame) are not a noun."""
-        at = next(pos for op, value, upper, unit, pos in s.comparisons if value == p.value and unit == p.unit)
+        at = next(pos for op, value, upper, unit, pos in s.comparisons
+                  if value == p.value and self._chinese_unit(unit) == p.unit)
         before = re.split(r"[,?。;]", s.text[:at])[-1]
         words = re.findall(r"[\u4e00-\u9fff]+", before)
         noun = words[-1] if words else ""
@@ -343,7 +357,8 @@ class Parser:
             if name == "items_count":
                 continue
             before = [y for y, p in s.years if p <= pos]
-            out.append((name, before[-1] if before else None))
+            after = [y for y, p in s.years if p > pos and re.fullmatch(r"[A-Za-z' ]{0,25}\b(?:in|for) ", s.text[pos:p])]
+            out.append((name, after[0] if s.lang == "en" and after else before[-1] if before else None))  # score in 2022
         return out
 
     def _values(self, s: Slots, base: Query, years: list[int]) -> list[Query]:

@@ -120,6 +120,9 @@ def _outside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[int]) -> Slots:
     t = normalise(text)
     s = Slots(t, "en" if is_english(t) else "zh")
+    if s.lang == "en" and lex.cardinals:  # "the two lowest": a count, as digits
+        words = "|".join(re.escape(w) for w in sorted(lex.cardinals, key=len, reverse=True))
+        t = s.text = re.sub(rf"\b({words})\b", lambda m: str(lex.cardinals[m.group(1).lower()]), t, flags=re.I)
     quoted = [(m.start(), m.end()) for m in QUOTED.finditer(t)]
     s.phrases = [next(g for g in m.groups() if g) for m in QUOTED.finditer(t)]
     search_text = lex.expand_english(t) if s.lang == "en" else t
@@ -225,6 +228,9 @@ def _order(s: Slots, t: str, lex: Lexicon) -> None:
         s.nth, s.ascending = int(m.group(1)), True
     elif m := re.search(r"第(\d+)(?:个|位|家)", t):
         s.nth = int(m.group(1))
+    elif m := re.search(r"第(\d+)(高|低|大|小|好|差|多|少)", t):  # 得分第二高, 系数第三低
+        s.nth = int(m.group(1))
+        s.ascending = s.ascending or bool(lex.op("min").search("最" + m.group(2)))
     if m := re.search(r"(?:前|top\s*)(\d+)\s*(?:名|个|位|家)?|(?:最高|最好|最多|最大)的?(\d+)(?:个|家|名)"
                       r"|\b(?:highest|best)\s+(\d+)\b|\b(\d+)\s+(?:highest|best)\b", t, re.I):
         s.top = int(next(g for g in m.groups() if g))
@@ -313,6 +319,9 @@ def _concept(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> N
         m = re.search(pattern, t, re.I)
         if m:
             concept = lex.text_noise.pattern.sub("", m.group(1)).strip(" ?'\"")
+            for words in lex.comparators.values():  # "involve more than 100 km": a number, not a concept
+                concept = words.pattern.sub("", concept)
+            concept = re.sub(rf"\s*{NUMBER}\s*\S*", "", concept).strip(" ?'\"") if re.search(NUMBER, concept) else concept
             if len(concept) >= 2:
                 s.concept = concept
                 return

@@ -154,6 +154,16 @@ def test_field_comparisons(facts_only, question, operation, op, must, rows):
      coefficients("红十字会", "文联", "贸促会")),
     ("Which are the bottom 2 departments by difficulty coefficient?", "bottom", ["1.1183", "1.1191"],
      coefficients("红十字会", "文联")),
+    # a number word: the two lowest of the four social departments are 128.64 and 130.34
+    ("Who are the two lowest-scoring departments in the social development category?", "bottom",
+     ["128.64", "130.34"], scores("人社社保局", "文化广电旅游局")),
+    # every department of a category, and how many there are in a year
+    ("经济建设类有哪些部门?", "list", ["有10个"], scores(*list(SCORE_LINES)[:10])),
+    ("Which departments are in the social development category?", "list", ["4 departments"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "人社社保局")),
+    ("2023年一共有多少个部门?", "count", ["共14个"], coefficients(*COEFFICIENT_LINES)),
+    ("How many departments are in the economic construction category?", "count", ["10 departments"],
+     scores(*list(SCORE_LINES)[:10])),
 ])
 def test_aggregates_and_extremes(facts_only, question, operation, must, rows):
     check(facts_only.ask(question), operation, must, rows)
@@ -170,6 +180,12 @@ def test_aggregates_and_extremes(facts_only, question, operation, must, rows):
     # 1.1599, then 1.1563 twice: the tie holds places 2 and 3
     ("Which department is third by difficulty coefficient?", 3, False, ["经信局", "财政局", "1.1563"],
      coefficients("经信局", "财政局")),
+    ("社会发展类得分第二高的是哪个部门?", 2, False, ["卫生健康委", "132.98"], scores("卫生健康委")),
+    # 1.1599, 1.1563, 1.1563, then 建设局's 1.1550 fourth: a coefficient has no rank column, so 排第四 is an order
+    ("难度系数从高到低排第四的是哪个单位?", 4, False, ["建设局", "1.1550"], coefficients("建设局")),
+    # 113.78, 117.48, then 区域合作办's 122.17
+    ("What is the third lowest score in the economic construction category?", 3, True, ["区域合作办", "122.17"],
+     scores("区域合作办")),
 ])
 def test_nth_in_an_order_with_its_table(facts_only, question, n, ascending, must, rows):
     answer = facts_only.ask(question)
@@ -207,6 +223,8 @@ def test_next_after_a_department(facts_only, question, must, rows):
     ("人社局和卫健委在社会发展类的排名谁靠前?", ["排名第2", "排名第4", "靠前2名"], scores("卫生健康委", "人社社保局")),
     ("Which ranks higher, the Water Resources Bureau or the State-owned Assets Commission?",
      ["No. 12", "No. 13", "125.27 − 124.31 = 0.96"], scores("水利局", "国资委")),
+    ("What is the gap between the Commerce Bureau and Huzhou Bank in final score?", ["129.86 − 113.78 = 16.08"],
+     scores("商务局", "湖州银行")),
 ])
 def test_difference_between_two_departments(facts_only, question, must, rows):
     answer = facts_only.ask(question)
@@ -334,6 +352,8 @@ def test_rows_that_contain_a_phrase(facts_only, question, phrase, must, rows):
     # outcome numbers of at least 300亿: 1548, 3346.45, 310, 437, 727.7, 1173.24, 450
     ("Which outcomes report at least 300亿元?", "亿元", ">=", ["7 number", "3346.45亿元", "310亿元"],
      {(OUT, 11), (OUT, 26), (OUT, 38), (OUT, 40), (OUT, 44), (OUT, 53), (OUT, 75)}),
+    # an English unit, written 公里 in the rows: 交通运输局's 农村公路355公里 is the only 2023 distance above 100
+    ("Which 2023 targets involve more than 100 km?", "公里", ">", ["355公里"], {(T, 62)}),
 ])
 def test_numbers_in_the_text(facts_only, question, unit, op, must, rows):
     answer = facts_only.ask(question)
@@ -353,6 +373,14 @@ def test_numbers_in_the_text(facts_only, question, unit, op, must, rows):
     ("区域合作办的得分、排名和承诺数分别是多少?", ["value", "value", "count"], ["122.17", "第16", "5项"],
      scores("商务局") | {(OUT, n) for n in range(43, 48)}),
     ("What was the Commerce Bureau's score and its rank?", ["value", "value"], ["129.86", "No. 9"], scores("商务局")),
+    # each measure with its own year: said before it in Chinese, after it in English
+    ("水利局2022年的得分和2023年的难度系数分别是多少?", ["value", "value"], ["125.27", "1.1438"],
+     scores("水利局") | coefficients("水利局")),
+    ("What were the Water Resources Bureau's score in 2022 and coefficient in 2023?", ["value", "value"],
+     ["125.27", "1.1438"], scores("水利局") | coefficients("水利局")),
+    # the second part asks the same comparison again: one answer
+    ("人社局和文旅局谁的分数高?高几分?", ["difference"], ["130.34 − 128.64 = 1.70"],
+     scores("人社社保局", "文化广电旅游局")),
 ])
 def test_parts_of_one_question_share_context(facts_only, question, operations, must, rows):
     answer = facts_only.ask(question)
