@@ -260,9 +260,9 @@ class Parser:
         if ("mean" in s.ops or "sum" in s.ops) and not names:
             return [replace(base, operation="mean" if "mean" in s.ops else "sum",
                             measure=Measure(self._ordered_measure(field_measure, s)))]
-        counts_departments = "count" in s.ops and not names and (
+        counts_departments = ("count" in s.ops and not names and (
             (re.search(r"部门|单位|department", text, re.I) and not s.wants_quantity)
-            or (measure is not None and measure.name != "quantity")) or (
+            or (measure is not None and measure.name != "quantity"))) or (
             not names and not s.concept and not s.phrases and bool(self.lex.op("count_departments").search(text)))
         if counts_departments:
             return [replace(base, operation="count", measure=Measure(field_measure or "score"))]
@@ -357,8 +357,9 @@ class Parser:
             if name == "items_count":
                 continue
             before = [y for y, p in s.years if p <= pos]
-            after = [y for y, p in s.years if p > pos and re.fullmatch(r"[A-Za-z' ]{0,25}\b(?:in|for) ", s.text[pos:p])]
-            out.append((name, after[0] if s.lang == "en" and after else before[-1] if before else None))  # score in 2022
+            after = [y for y, p in s.years  # "score in 2022": English says the year after the measure
+                     if p > pos and re.fullmatch(r"[A-Za-z' ]{0,25}\b(?:in|for) ", s.text[pos:p])]
+            out.append((name, after[0] if s.lang == "en" and after else before[-1] if before else None))
         return out
 
     def _values(self, s: Slots, base: Query, years: list[int]) -> list[Query]:

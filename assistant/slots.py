@@ -321,7 +321,8 @@ def _concept(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> N
             concept = lex.text_noise.pattern.sub("", m.group(1)).strip(" ?'\"")
             for words in lex.comparators.values():  # "involve more than 100 km": a number, not a concept
                 concept = words.pattern.sub("", concept)
-            concept = re.sub(rf"\s*{NUMBER}\s*\S*", "", concept).strip(" ?'\"") if re.search(NUMBER, concept) else concept
+            if re.search(NUMBER, concept):
+                concept = re.sub(rf"\s*{NUMBER}\s*\S*", "", concept).strip(" ?'\"")
             if len(concept) >= 2:
                 s.concept = concept
                 return
