@@ -165,6 +165,12 @@ class Executor:
         return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts")
 
     def select(self, q: Query) -> Result:
+        anchored = [p for p in q.predicates if isinstance(p, FieldIs) and p.of]
+        if anchored:
+            return self.relative(q, anchored[0])
+        return self.select_resolved(q)
+
+    def select_resolved(self, q: Query) -> Result:
         if any(isinstance(p, StatusIs) for p in q.predicates):
             return self.status_list(q)
         if any(isinstance(p, TextContains | TextAbout) for p in q.predicates):
@@ -191,6 +197,20 @@ class Executor:
                       measure=ordered, label=label(ordered), label_en=spec(ordered).english,
                       unit=spec(ordered).unit, count=q.operation == "count", scope=_scope_text(q.scope))
         return Result(text, "facts" if chosen else "refusal", self.table(cited, ordered, q))
+
+    def relative(self, q: Query, p: FieldIs) -> Result:
+        """Departments above (or below) one department's own value, in the same year: its value, cited, is
+        the threshold."""
+        assert p.of is not None
+        anchor = [d for d in self.rows(q, p.field, dataclasses.replace(q.scope, departments=(p.of,)), predicates=False)]
+        if not anchor:
+            return self.unavailable(q, p.field, p.of)
+        base = anchor[0]
+        self.cite(base, p.field)
+        threshold = FieldIs(p.field, p.op, Decimal(value_of(base, p.field) or 0), of=p.of)
+        others = tuple(x for x in q.predicates if x is not p)
+        scope = dataclasses.replace(q.scope, years=(base.year,))
+        return self.select_resolved(dataclasses.replace(q, predicates=(threshold, *others), scope=scope))
 
     def rank_list(self, q: Query) -> Result:
         """Who holds rank N: from the rank column, per category; a rank the excerpt lacks is refused."""
@@ -347,9 +367,11 @@ class Executor:
         chosen = [(d, self.cite(d, measure)) for d in below if value_of(d, measure) == target]
         anchor_cite = self.cite(anchor, measure)
         self.computed("紧随其后", str(target), [anchor_cite, *(c for _, c in chosen)],
-                      f"largest {label(measure)} below {v} among {len(peers)}", year=anchor.year)
+                      f"{'smallest' if q.ascending else 'largest'} {label(measure)} "
+                      f"{'above' if q.ascending else 'below'} {v} among {len(peers)}", year=anchor.year)
         text = render("ops/next.j2", lang=q.lang, anchor=anchor, anchor_cite=anchor_cite, rows=chosen,
-                      measure=measure, label=label(measure), label_en=spec(measure).english, value=v)
+                      measure=measure, label=label(measure), label_en=spec(measure).english, value=v,
+                      above=q.ascending)
         return Result(text)
 
     def difference(self, q: Query) -> Result:
@@ -505,10 +527,21 @@ class Executor:
             rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
             if not rows:
                 return self.unavailable(q, "score", department)
-            cites = [self.book.cite(r, label("title"), f"{r.item}.{r.title}") for r in rows]
-            self.computed("承诺事项数", len(rows), cites, "count of the department's rows", department, unit="项")
-            out.append({"department": department, "count": len(rows), "cites": cites,
-                        "years": sorted({r.year for r in rows})})
+            years = sorted({r.year for r in rows})
+            per_year: list[list[int]] = []
+            for year in years:  # one count per year, then their total
+                cites = [self.book.cite(r, label("title"), f"{r.item}.{r.title}") for r in rows if r.year == year]
+                self.computed("承诺事项数", len(cites), cites, "count of the department's rows", department, year,
+                              "项")
+                out.append({"department": department, "count": len(cites), "cites": cites, "years": [year],
+                            "total": None})
+                per_year.append(cites)
+            if len(years) > 1:
+                counts = [len(cites) for cites in per_year]
+                self.computed("承诺事项数", len(rows), [c for cites in per_year for c in cites],
+                              " + ".join(map(str, counts)), department, unit="项")
+                out.append({"department": department, "count": len(rows), "cites": [], "years": years,
+                            "total": " + ".join(map(str, counts))})
         return Result(render("ops/item_count.j2", lang=q.lang, groups=out))
 
     def status_list(self, q: Query) -> Result:
@@ -723,6 +756,8 @@ def _predicate_text(p: FieldIs, lang: str) -> str:
             f"{name} between {p.value} and {p.upper} (inclusive)"
     words = {">": ("高于", "above"), ">=": ("不低于", "at least"), "<": ("低于", "below"), "<=": ("不高于", "at most"),
              "=": ("等于", "equal to")}[p.op]
+    if p.of:  # the threshold is a department's own value
+        return f"{name}{words[0]}{p.of}({p.value})" if lang == "zh" else f"{name} {words[1]} {p.of}'s ({p.value})"
     return f"{name}{words[0]}{p.value}" if lang == "zh" else f"{name} {words[1]} {p.value}"
 
 

@@ -173,7 +173,7 @@ class Parser:
         if s.missing_years and not years:
             return [refuse("no_year", text, lang, year=s.missing_years[0], have=tuple(self.years))]
         names = tuple(s.names)
-        if names and "items" in s.ops and (s.listing or s.asks) and not s.status \
+        if names and "items" in s.ops and (s.listing or s.asks) and not s.status and not s.phrases \
                 and not [m for m, _ in s.measures if m != "items_count"] \
                 and not s.wants_quantity_noun() \
                 and not ("count" in s.ops and any(m == "items_count" for m, _ in s.measures)):
@@ -226,9 +226,17 @@ class Parser:
         if "ties" in s.ops and not (names and "difference" in s.ops) and not any(p.op == "=" for p in predicates):
             return [replace(base, operation="ties", measure=Measure(field_measure or "coefficient"),
                             predicates=predicates)]
-        if "next_to" in s.ops and names:
+        if s.relative and len(names) == 1 and (s.listing or s.who or "count" in s.ops) and "next_to" not in s.ops \
+                and "next_above" not in s.ops:  # 哪些部门比水利局高: the department's own value is the threshold
+            op, name = s.relative
+            relative_field = field_measure if field_measure in ("score", "coefficient") else "score"
+            return [replace(base, operation="count" if "count" in s.ops and not s.listing else "list",
+                            predicates=(FieldIs(relative_field, op, Decimal(0), of=name),),  # type: ignore[arg-type]
+                            measure=Measure(relative_field), scope=replace(scope, departments=()))]
+        if ("next_to" in s.ops or "next_above" in s.ops) and names:
             return [replace(base, operation="next", anchor=names[0], measure=Measure(field_measure or "score"),
-                            scope=replace(scope, departments=()), ascending=s.ascending)]
+                            scope=replace(scope, departments=()),
+                            ascending=s.ascending or "next_above" in s.ops)]
         if "spread" in s.ops and len(names) < 2:
             return [replace(base, operation="spread", measure=Measure(self._ordered_measure(field_measure, s)),
                             predicates=predicates, combined=not scope.categories)]

@@ -79,6 +79,7 @@ class Slots:
     extreme: str | None = None  # max, min
     ascending: bool = False
     ops: set[str] = field(default_factory=set)  # mean, sum, count, spread, difference, ties, next_to, intersect, …
+    relative: tuple[str, str] | None = None  # (">" or "<", department): compared with that department's value
     phrases: list[str] = field(default_factory=list)
     concept: str | None = None
     status: list[str] = field(default_factory=list)
@@ -135,8 +136,9 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
                         key=lambda p: p[1])
     _order(s, t, lex)
     _comparisons(s, t, lex, quoted)
-    for name in ("mean", "sum", "count", "spread", "difference", "ties", "next_to", "intersect", "only_in",
-                 "items", "summary"):
+    _relative(s, t, lex)
+    for name in ("mean", "sum", "count", "spread", "difference", "ties", "next_to", "next_above", "intersect",
+                 "only_in", "items", "summary"):
         if any(_outside(quoted, m.start(), m.end()) for m in lex.op(name).finditer(t)):
             s.ops.add(name)
     s.status = _statuses(t, lex, quoted)
@@ -179,6 +181,18 @@ def _entities(s: Slots, t: str, lex: Lexicon, directory: Directory, quoted: list
         content_ask = lex.quantity_asks.search(follows) and not measured  # "产业农联合达到了多少家": a content noun
         if (at_start and not content_ask) or asks_department or re.search(r"[和与、跟比]$", prefix):
             s.unknown.append(name)
+
+
+def _relative(s: Slots, t: str, lex: Lexicon) -> None:
+    """"比水利局高", "higher than the Water Resources Bureau": one department whose value is the threshold."""
+    if len(s.names) != 1:
+        return
+    for op, words in ((">", "above_than"), ("<", "below_than")):
+        for m in lex.op(words).finditer(t):
+            after = m.end() if "dept" not in m.re.groupindex or m.group("dept") is None else m.start("dept")
+            if any(after <= pos <= after + 5 for _, pos in s.departments):
+                s.relative = (op, s.names[0])
+                return
 
 
 def _english_organisations(s: Slots, t: str, lex: Lexicon, directory: Directory, spans: list[tuple[int, int]]

@@ -79,8 +79,10 @@ def test_value_of_a_field(facts_only, question, measure, must, rows):
 
 @pytest.mark.parametrize(("question", "must", "rows"), [
     ("卫健委一共有几项承诺?", ["5项"], {(OUT, n) for n in range(68, 73)}),
-    # the Water Resources Bureau has five rows in each year: 5 + 5 = 10
-    ("How many commitments does the Water Resources Bureau have?", ["10 commitments"],
+    # the Water Resources Bureau has five rows in each year: one count per year, then 5 + 5 = 10
+    ("How many commitments does the Water Resources Bureau have?", ["5 commitments", "5 + 5 = 10"],
+     {(OUT, n) for n in range(21, 26)} | {(T, n) for n in range(66, 71)}),
+    ("市水利局2022年和2023年分别有几项承诺?", ["(2022年)一共有5项", "(2023年)一共有5项", "合计10项"],
      {(OUT, n) for n in range(21, 26)} | {(T, n) for n in range(66, 71)}),
 ])
 def test_count_of_a_departments_items(facts_only, question, must, rows):
@@ -212,6 +214,36 @@ def test_next_after_a_department(facts_only, question, must, rows):
     check(facts_only.ask(question), "next", must, rows)
 
 
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # 卫健委 is 2nd of the social category: above it 科技局 135.20
+    ("卫健委排在第几?比它高一名的是谁?", ["第2", "比它高一位的是市科技局", "135.20"], scores("卫生健康委", "科技局")),
+    # 国资委 is 13th: above it 水利局 125.27, below it 交通集团 124.27
+    ("Who is right above the State-owned Assets Commission by score?", ["水利局", "125.27"],
+     scores("国资委", "水利局")),
+    ("Who comes right below the Health Commission in the social development ranking?", ["文化广电旅游局", "130.34"],
+     scores("卫生健康委", "文化广电旅游局")),
+])
+def test_next_above_or_below_a_department(facts_only, question, must, rows):
+    check(facts_only.ask(question), "next", must, rows)
+
+
+@pytest.mark.parametrize(("question", "operation", "must", "rows"), [
+    # above 水利局's own 125.27: 135.20, 132.98, 130.34, 129.86, 129.48, 128.64, 126.09
+    ("哪些部门的得分比市水利局高?", "list", ["高于市水利局(125.27)", "有7个"],
+     scores("水利局", "科技局", "卫生健康委", "文化广电旅游局", "商务局", "金融办", "人社社保局", "城市集团")),
+    ("Which departments scored higher than the Water Resources Bureau?", "list", ["7 of 14", "125.27"],
+     scores("水利局", "科技局", "卫生健康委", "文化广电旅游局", "商务局", "金融办", "人社社保局", "城市集团")),
+    # below 农业农村局's 1.1544: nine coefficients
+    ("有几个部门的难度系数比农业农村局低?", "count", ["共9个", "1.1544"],
+     coefficients("农业农村局", "自然资源和规划局", "交通运输局", "水利局", "工商联", "科协", "残联", "贸促会", "文联",
+                  "红十字会")),
+])
+def test_compared_with_a_departments_own_value(facts_only, question, operation, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, operation, must, rows)
+    assert queries(answer)[0]["predicates"][0]["of"]
+
+
 # ---- difference (value and rank), spread, ties -----------------------------------------------------------
 
 @pytest.mark.parametrize(("question", "must", "rows"), [
@@ -288,6 +320,12 @@ def test_departments_only_in_one_year(facts_only, question, rows, absent):
 ])
 def test_items_of_a_department(facts_only, question, must, rows):
     check(facts_only.ask(question), "items", must, rows)
+
+
+def test_a_departments_items_that_contain_a_phrase(facts_only):
+    """Huzhou Bank's rows that say 贷款: items 2 to 5 (lines 54-57), not the other two."""
+    answer = facts_only.ask('Which of Huzhou Bank\'s commitments mention "贷款"?')
+    check(answer, "list", ["4 row"], {(OUT, 54), (OUT, 55), (OUT, 56), (OUT, 57)})
 
 
 @pytest.mark.parametrize(("question", "must", "rows"), [
