@@ -79,8 +79,11 @@ class Parser:
                 slots[-1] = self.slots(f"{slots[-1].text},{part.text}")
                 continue
             named = any(x.departments for x in slots)  # later parts take these departments (shared context)
-            if slots and not s.own_entities() and (not named or not (s.measures or s.ops or s.wants_quantity
-                                                                     or s.status)):
+            orders = bool(s.extreme or s.top or s.bottom or s.nth) and bool(slots) \
+                and bool(slots[-1].measures or s.measures) and bool(
+                    slots[-1].extreme or slots[-1].top or slots[-1].bottom or slots[-1].nth)  # "最大的是谁?最小的呢?"
+            if slots and not s.own_entities() and not orders and (not named or not (
+                    s.measures or s.ops or s.wants_quantity or s.status)):
                 merged = self.slots(f"{slots[-1].text},{part.text}")  # "…是谁,得了多少分?": one ask, said twice
                 slots[-1] = merged
                 continue
@@ -108,8 +111,9 @@ class Parser:
             bare = s.departments and not (s.measures or s.ops or s.status or s.phrases or s.concept or s.comparisons
                                           or s.wants_quantity or s.extreme or s.nth or s.rank_eq or s.top
                                           or s.bottom or s.listing)
+            order = not s.measures and bool(s.extreme or s.top or s.bottom or s.nth)  # "最小的呢?"
             before = slots[i - 1] if i else (earlier[0] if earlier else None)
-            if bare and before is not None and before.measures:
+            if (bare or order) and before is not None and before.measures:
                 s.measures = [(name, 0) for name, _ in before.measures]
 
     def _continues(self, previous: Slots, s: Slots, text: str) -> bool:

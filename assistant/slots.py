@@ -205,7 +205,8 @@ def _english_organisations(s: Slots, t: str, lex: Lexicon, directory: Directory,
         if not words:
             continue
         name = (words.group(1) + m.group(0)).strip()
-        name = re.sub(r"^(?:The|What|Which|Who|How|Is|Did|Does|List|Compare|Give)\s+", "", name)
+        name = re.split(r"\bthe\s+", name, flags=re.I)[-1]  # "Summarize the Housing … Bureau": after "the"
+        name = re.sub(r"^(?:What|Which|Who|How|Is|Did|Does|List|Compare|Give)\s+", "", name)
         if len(name) > len(m.group(0)) and directory.resolve(name) is None and not (
                 s.other_city is None and lex.other_cities.search(name)):
             s.unknown.append(name)

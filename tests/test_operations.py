@@ -117,6 +117,7 @@ def test_count_of_a_departments_items(facts_only, question, must, rows):
      coefficients("残联", "贸促会", "文联", "红十字会")),
     ("难度系数等于1.1563的单位是哪些?", "list", "=", ["有2个"], coefficients("经信局", "财政局")),
     ("Which departments have a coefficient equal to 1.1501?", "list", "=", ["1 of 14"], coefficients("交通运输局")),
+    ("哪些部门的得分刚好是124.27?", "list", "=", ["有1个", "交通集团"], scores("交通集团")),
     # between, both bounds included: 1.1550 is the upper bound itself
     ("难度系数介于1.15和1.155之间的单位有哪些?", "list", "between", ["有4个", "1.1550", "含两端"],
      coefficients("建设局", "农业农村局", "自然资源和规划局", "交通运输局")),
@@ -256,6 +257,10 @@ def test_compared_with_a_departments_own_value(facts_only, question, operation, 
     ("Which ranks higher, the Water Resources Bureau or the State-owned Assets Commission?",
      ["No. 12", "No. 13", "125.27 − 124.31 = 0.96"], scores("水利局", "国资委")),
     ("What is the gap between the Commerce Bureau and Huzhou Bank in final score?", ["129.86 − 113.78 = 16.08"],
+     scores("商务局", "湖州银行")),
+    # places apart: #1 and #4 of the social category, #9 and #18 of the economic one
+    ("科技局和人社局差了多少名?", ["排名第1", "排名第4", "靠前3名"], scores("科技局", "人社社保局")),
+    ("How many places apart are the Commerce Bureau and Huzhou Bank?", ["9 places ahead"],
      scores("商务局", "湖州银行")),
 ])
 def test_difference_between_two_departments(facts_only, question, must, rows):
@@ -411,6 +416,11 @@ def test_numbers_in_the_text(facts_only, question, unit, op, must, rows):
     ("区域合作办的得分、排名和承诺数分别是多少?", ["value", "value", "count"], ["122.17", "第16", "5项"],
      scores("商务局") | {(OUT, n) for n in range(43, 48)}),
     ("What was the Commerce Bureau's score and its rank?", ["value", "value"], ["129.86", "No. 9"], scores("商务局")),
+    # the second part asks the other end of the same order
+    ("系数最大的是谁?最小的呢?", ["max", "min"], ["发展改革委", "1.1599", "红十字会", "1.1183"],
+     coefficients("发展改革委", "红十字会")),
+    ("Which department has the highest score, and which has the lowest?", ["max", "min"], ["135.20", "113.78"],
+     scores("商务局", "科技局", "湖州银行", "人社社保局")),
     # each measure with its own year: said before it in Chinese, after it in English
     ("水利局2022年的得分和2023年的难度系数分别是多少?", ["value", "value"], ["125.27", "1.1438"],
      scores("水利局") | coefficients("水利局")),
@@ -444,6 +454,7 @@ def test_follow_ups_take_the_earlier_context(facts_only, history, question, oper
     ("Which department ranked first in the economic construction category?", ["9–18"]),
     ("市审计局得分多少?", ["市审计局"]),  # a department not in the data
     ("What is the score of the Audit Bureau?", ["Audit Bureau"]),
+    ("Summarize the Housing Security Office.", ["Not found: Housing Security Office is not in the data"]),
     ("温州市水利局的难度系数是多少?", ["温州"]),  # another city's department, though 水利局 exists here
     ("What was the score of the Hangzhou Commerce Bureau?", ["Hangzhou"]),
     ("2021年文联的难度系数是多少?", ["2021", "2022年、2023年"]),  # a year not in the data
