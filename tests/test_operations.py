@@ -353,6 +353,8 @@ def test_summary_of_a_department(facts_only, question, must, rows):
     ("Which of the State-owned Assets Commission's commitments met their targets?", "list", "met",
      ["完成率100%"], {(OUT, 28)}),
     ("交通集团有哪些承诺还没完成?", "list", "partial", ["共2项"], {(OUT, 33), (OUT, 35)}),
+    ("Which commitments are still in progress?", "list", "partial", ["3 commitment"],
+     {(OUT, 10), (OUT, 33), (OUT, 35)}),
     ("Which commitments fell short of their targets?", "list", "partial", ["3 commitment"],
      {(OUT, 10), (OUT, 33), (OUT, 35)}),
     ("湖州银行的承诺里哪些没有写明是否完成?", "list", "not_stated", ["共6项"], {(OUT, n) for n in range(53, 59)}),
