@@ -502,18 +502,25 @@ class Executor:
                 and (not scope.items or r.item in scope.items)]
 
     def items(self, q: Query) -> Result:
-        out = []
+        out: list[dict[str, Any]] = []
         for department in q.scope.departments:
             rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
             if not rows:
                 return self.unavailable(q, "score", department)
-            cited = [(r, self.book.cite(r, label("title"), f"{r.item}.{r.title}"),
-                      *self._first_clause(r)) for r in rows]
-            out.append({"department": department, "rows": cited})
-            self.computed("承诺事项数", len(rows), [c for _, c, _, _ in cited], "rows of the department",
-                          department, rows[0].year if len({r.year for r in rows}) == 1 else None, "项")
+            for year in sorted({r.year for r in rows}):  # one group per year: a year's table is one kind
+                cited = [(r, self.book.cite(r, label("title"), f"{r.item}.{r.title}"),
+                          *self._first_clause(r)) for r in rows if r.year == year]
+                out.append({"department": department, "rows": cited})
+                self.computed("承诺事项数", len(cited), [c for _, c, _, _ in cited], "rows of the department",
+                              department, year, "项")
         text = render("ops/items.j2", lang=q.lang, groups=out)
-        return Result(text)
+        quote_label = "引文" if q.lang == "zh" else "quote"
+        table = Table([Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
+                       Column("item", label("title")), Column("quote", quote_label)],
+                      [[Cell(r.department, cite=tc), Cell(str(r.year)), Cell(f"{r.item}.{r.title}", cite=tc),
+                        Cell(quote, cite=qc)] for g in out for r, tc, quote, qc in g["rows"]],
+                      "、".join(q.scope.departments))
+        return Result(text, table=table)
 
     def _first_clause(self, r: Any) -> tuple[str, int]:
         from assistant.content import first_quote

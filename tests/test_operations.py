@@ -327,6 +327,16 @@ def test_items_of_a_department(facts_only, question, must, rows):
     check(facts_only.ask(question), "items", must, rows)
 
 
+def test_items_over_two_years_are_told_per_year_with_a_table(facts_only):
+    """The Water Resources Bureau has five outcomes (2022, lines 21-25) and five targets (2023, lines 66-70)."""
+    answer = facts_only.ask("列出水利局的全部承诺")
+    rows = {(OUT, n) for n in range(21, 26)} | {(T, n) for n in range(66, 71)}
+    check(answer, "items", ["市水利局2022年共有5项", "市水利局2023年共有5项"], rows)
+    assert answer.table is not None and [row[1].text for row in answer.table.rows] == ["2022"] * 5 + ["2023"] * 5
+    ids = {c.id: (c.source, c.line) for c in answer.citations}
+    assert {ids[row[2].cite] for row in answer.table.rows} == rows
+
+
 def test_a_departments_items_that_contain_a_phrase(facts_only):
     """Huzhou Bank's rows that say 贷款: items 2 to 5 (lines 54-57), not the other two."""
     answer = facts_only.ask('Which of Huzhou Bank\'s commitments mention "贷款"?')
@@ -336,6 +346,7 @@ def test_a_departments_items_that_contain_a_phrase(facts_only):
 @pytest.mark.parametrize(("question", "must", "rows"), [
     ("给我一个市财政局的概述", ["1.1563", "重构一健快兑新机制"], {(T, n) for n in range(46, 51)}),
     ("Give me an overview of the Commerce Bureau.", ["129.86", "招大引强"], {(OUT, n) for n in range(6, 11)}),
+    ("科协的基本情况介绍一下", ["1.1255", "举办2023国际绿色低碳创新大会"], {(T, n) for n in range(4, 9)}),
 ])
 def test_summary_of_a_department(facts_only, question, must, rows):
     check(facts_only.ask(question), "summary", must, rows, exact=False)
