@@ -11,7 +11,7 @@ from decimal import Decimal
 from assistant.departments import Directory
 from assistant.lexicon import Lexicon
 from assistant.query import FieldIs, Measure, NumberInText, Query, Scope, StatusIs, TextAbout, TextContains, refuse
-from assistant.slots import ASK, Slots, extract, normalise
+from assistant.slots import ASK, Slots, extract, normalise, relative_to
 
 MAX_QUESTION = 1000
 CONTINUATION = re.compile(r"^\s*(?:又|并且|而且|且|同时|以及)")
@@ -95,6 +95,13 @@ class Parser:
             slots.append(s)
         self._share_measures(slots, history or [])
         self._share_context(slots, history or [])
+        for i, s in enumerate(slots):
+            if s.relative is None:  # "比它高的有哪些?": the department the pronoun stands for is known now
+                relative_to(s, s.text, self.lex, REFERS_BACK)
+            if s.relative and not s.measures:  # …and the measure is the one asked before
+                earlier = [*reversed(slots[:i]), *(self.slots(normalise(h)) for h in reversed(history or []))]
+                s.measures = next(([(m, 0)] for e in earlier for m, _ in e.measures if m in ("score", "coefficient")),
+                                  [])
         self._take_filters(slots, filters or {})
         queries: list[Query] = []
         for s in slots:
@@ -177,7 +184,7 @@ class Parser:
         if s.missing_years and not years:
             return [refuse("no_year", text, lang, year=s.missing_years[0], have=tuple(self.years))]
         names = tuple(s.names)
-        if names and "items" in s.ops and (s.listing or s.asks) and not s.status and not s.phrases \
+        if names and "items" in s.ops and (s.listing or s.asks) and not s.status and not s.phrases and not s.relative \
                 and not [m for m, _ in s.measures if m != "items_count"] \
                 and not s.wants_quantity_noun() \
                 and not ("count" in s.ops and any(m == "items_count" for m, _ in s.measures)):

@@ -136,7 +136,7 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
                         key=lambda p: p[1])
     _order(s, t, lex)
     _comparisons(s, t, lex, quoted)
-    _relative(s, t, lex)
+    relative_to(s, t, lex)
     for name in ("mean", "sum", "count", "spread", "difference", "ties", "next_to", "next_above", "intersect",
                  "only_in", "items", "summary"):
         if any(_outside(quoted, m.start(), m.end()) for m in lex.op(name).finditer(t)):
@@ -183,14 +183,16 @@ def _entities(s: Slots, t: str, lex: Lexicon, directory: Directory, quoted: list
             s.unknown.append(name)
 
 
-def _relative(s: Slots, t: str, lex: Lexicon) -> None:
-    """"比水利局高", "higher than the Water Resources Bureau": one department whose value is the threshold."""
+def relative_to(s: Slots, t: str, lex: Lexicon, pronouns: re.Pattern[str] | None = None) -> None:
+    """"比水利局高", "higher than the Water Resources Bureau": one department whose value is the threshold.
+    With `pronouns` (a follow-up, once the department is known), "比它高" / "higher than it" count too."""
     if len(s.names) != 1:
         return
     for op, words in ((">", "above_than"), ("<", "below_than")):
         for m in lex.op(words).finditer(t):
             after = m.end() if "dept" not in m.re.groupindex or m.group("dept") is None else m.start("dept")
-            if any(after <= pos <= after + 5 for _, pos in s.departments):
+            named = any(after <= pos <= after + 5 for _, pos in s.departments)
+            if named or (pronouns is not None and pronouns.match(re.sub(r"^\s*(?:the\s+)?", "", t[after:after + 12]))):
                 s.relative = (op, s.names[0])
                 return
 

@@ -454,6 +454,11 @@ def test_parts_of_one_question_share_context(facts_only, question, operations, m
     (["区域合作办的最终得分是几分?", "它排第几?"], "那卫健委呢?", "value", ["第2", "132.98"], scores("卫生健康委")),
     (["What is the difficulty coefficient of the Federation of Industry and Commerce?"], "What about the Red Cross "
      "Society?", "value", ["1.1183"], coefficients("红十字会")),
+    # "it" is the department asked about before, and its coefficient (1.1501) is the threshold: six are above it
+    (["交通运输局的系数是多少?"], "比它高的有哪些?", "list", ["高于市交通运输局(1.1501)", "有6个"],
+     coefficients("交通运输局", "发展改革委", "经信局", "财政局", "建设局", "农业农村局", "自然资源和规划局")),
+    (["What is the Finance Bureau's difficulty coefficient?"], "Which departments have a higher coefficient than it?",
+     "list", ["1 of 14", "1.1599"], coefficients("财政局", "发展改革委")),
 ])
 def test_follow_ups_take_the_earlier_context(facts_only, history, question, operation, must, rows):
     check(facts_only.ask(question, history=history), operation, must, rows)
