@@ -347,13 +347,14 @@ class Parser:
         which numbers count. Generic words (金额, the question's frame) are not a noun."""
         at = next(pos for op, value, upper, unit, pos in s.comparisons
                   if value == p.value and self._chinese_unit(unit) == p.unit)
-        before = re.split(r"[,?。;]", s.text[:at])[-1]
+        before = re.split(r"[,?。;的]", s.text[:at])[-1]  # the words after the last 的 (目标的面积在…)
         words = re.findall(r"[\u4e00-\u9fff]+", before)
         noun = words[-1] if words else ""
         for pattern in (self.lex.text_noise.pattern, self.lex.money.pattern, ASK, self.lex.mentions.pattern):
             noun = pattern.sub("", noun)
         for word in self.lex.comparators.values():
             noun = word.pattern.sub("", noun)
+        noun = re.sub(r"^[年月]|[在为是达有要]$", "", noun)  # 2023年…, …在1万亩以上
         return noun if len(noun) >= 2 else ""
 
     def _only_year(self, s: Slots, years: list[int]) -> int:

@@ -410,6 +410,10 @@ def test_rows_that_contain_a_phrase(facts_only, question, phrase, must, rows):
      {(OUT, 11), (OUT, 26), (OUT, 38), (OUT, 40), (OUT, 44), (OUT, 53), (OUT, 75)}),
     # an English unit, written 公里 in the rows: 交通运输局's 农村公路355公里 is the only 2023 distance above 100
     ("Which 2023 targets involve more than 100 km?", "公里", ">", ["355公里"], {(T, 62)}),
+    ("Which 2023 targets mention at least 1000 households?", "户", ">=", ["6000户"], {(T, 60)}),
+    # areas (面积) of at least 1万亩 = 10000亩 in 2023: 耕地面积60000亩 and 播种面积…120.3万亩; 腾出低效用地10000亩
+    # and 1.5万亩新增建设用地 are numbers in 亩 too, but not of an area (面积)
+    ("2023年哪些目标的面积在1万亩以上?", "万亩", ">=", ["60000亩", "120.3万亩"], {(T, 53), (T, 71)}),
 ])
 def test_numbers_in_the_text(facts_only, question, unit, op, must, rows):
     answer = facts_only.ask(question)
