@@ -249,10 +249,12 @@ def _order(s: Slots, t: str, lex: Lexicon) -> None:
         s.nth = int(m.group(1))
         s.ascending = s.ascending or bool(lex.op("min").search("最" + m.group(2)))
     if m := re.search(r"(?:前|top\s*)(\d+)\s*(?:名|个|位|家)?|(?:最高|最好|最多|最大)的?(\d+)(?:个|家|名)"
-                      r"|\b(?:highest|best)\s+(\d+)\b|\b(\d+)\s+(?:highest|best)\b", t, re.I):
+                      r"|\b(?:highest|best)\s+(\d+)\b|\b(\d+)\s+(?:highest|best)\b"
+                      r"|\b(\d+)\s+(?:departments|units|ones)\b.{0,30}?\b(?:highest|best)\b", t, re.I):
         s.top = int(next(g for g in m.groups() if g))
     if m := re.search(r"(?:后|倒数)(\d+)\s*(?:名|个|位|家)|(?:最低|最差|最少|最小)的?(\d+)(?:个|家|名)"
-                      r"|\b(?:bottom|lowest|worst)\s+(\d+)\b|\b(\d+)\s+(?:lowest|worst)\b", t, re.I):
+                      r"|\b(?:bottom|lowest|worst)\s+(\d+)\b|\b(\d+)\s+(?:lowest|worst)\b"
+                      r"|\b(\d+)\s+(?:departments|units|ones)\b.{0,30}?\b(?:lowest|worst)\b", t, re.I):
         s.bottom = int(next(g for g in m.groups() if g))
     compared = [(w.start(), w.end()) for words in lex.comparators.values() for w in words.finditer(t)]
     has_max = any(_outside(compared, m.start(), m.end()) for m in lex.op("max").finditer(t))  # not "at most"

@@ -157,6 +157,9 @@ def test_field_comparisons(facts_only, question, operation, op, must, rows):
      coefficients("红十字会", "文联", "贸促会")),
     ("Which are the bottom 2 departments by difficulty coefficient?", "bottom", ["1.1183", "1.1191"],
      coefficients("红十字会", "文联")),
+    # 1.1599, then the tie 1.1563 twice
+    ("In 2023, which three departments have the highest coefficients?", "top", ["1.1599", "1.1563"],
+     coefficients("发展改革委", "经信局", "财政局")),
     # a number word: the two lowest of the four social departments are 128.64 and 130.34
     ("Who are the two lowest-scoring departments in the social development category?", "bottom",
      ["128.64", "130.34"], scores("人社社保局", "文化广电旅游局")),
