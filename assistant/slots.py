@@ -55,7 +55,8 @@ def normalise(text: str) -> str:
     pieces = re.split(r"([“\"「『‘][^”\"」』’]{1,40}[”\"」』’])", text)  # quoted phrases stay as written
     for i in range(0, len(pieces), 2):
         piece = re.sub(rf"(第|前|后|倒数第?|名次[为是]|排名|名列|位列|排)({CN_NUMBER})()", digits, pieces[i])
-        pieces[i] = re.sub(rf"()({CN_NUMBER})([名个位项家条件所座])", digits, piece)
+        piece = re.sub(rf"()({CN_NUMBER})([名个位项家条件所座])", digits, piece)
+        pieces[i] = re.sub(r"()([零〇一二两三四五六七八九十百]{2,})(分)", digits, piece)  # 一百三十分; not 十分
     return "".join(pieces)
 
 
@@ -294,8 +295,9 @@ def _comparisons(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) 
     taken: list[tuple[int, int]] = []
     for m in between.finditer(t):
         prefix = t[max(0, m.start() - 8):m.start() + 8].lower()
-        if not (m.group(4) or any(w in prefix for w in ("在", "介于", "处", "落", "between", "from"))):
-            continue
+        if not (m.group(4) or m.group(3) == "分" or any(w in prefix for w in ("在", "介于", "处", "落", "between",
+                                                                              "from"))):
+            continue  # "125分到130分": points on both ends are a range too
         low, high = sorted((Decimal(m.group(1)), Decimal(m.group(2))))
         s.comparisons.append(("between", low, high, m.group(3) or "", m.start()))
         taken.append((m.start(), m.end()))

@@ -97,6 +97,10 @@ def test_count_of_a_departments_items(facts_only, question, must, rows):
     # > 125 in the economic category: 129.86, 129.48, 126.09, 125.27
     ("经济建设类中得分高于125分的部门有哪些?", "list", ">", ["有4个", "125.27"],
      scores("商务局", "金融办", "城市集团", "水利局")),
+    ("分数比125高的部门有哪些?", "list", ">", ["有8个", "125.27"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "商务局", "金融办", "人社社保局", "城市集团", "水利局")),
+    # a Chinese numeral for the threshold: 一百三十分 = 130
+    ("得分一百三十分以上的部门有哪些?", "list", ">=", ["有3个"], scores("科技局", "卫生健康委", "文化广电旅游局")),
     ("Which departments scored above 130 in 2022?", "list", ">", ["3 of 14"],
      scores("科技局", "卫生健康委", "文化广电旅游局")),
     # >= 126.09 keeps 城市集团 itself: 135.20, 132.98, 130.34, 129.86, 129.48, 128.64, 126.09
@@ -121,6 +125,8 @@ def test_count_of_a_departments_items(facts_only, question, must, rows):
     # between, both bounds included: 1.1550 is the upper bound itself
     ("难度系数介于1.15和1.155之间的单位有哪些?", "list", "between", ["有4个", "1.1550", "含两端"],
      coefficients("建设局", "农业农村局", "自然资源和规划局", "交通运输局")),
+    # points on both ends make a range without 之间: 129.86, 129.48, 128.64, 126.09, 125.27
+    ("125分到130分的部门", "list", "between", ["有5个"], scores("商务局", "金融办", "人社社保局", "城市集团", "水利局")),
     ("Which departments scored between 122.17 and 124.31 points, inclusive?", "list", "between", ["4 of 14"],
      scores("国资委", "交通集团", "产业集团", "区域合作办")),
 ])
