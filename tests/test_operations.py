@@ -126,7 +126,8 @@ def test_count_of_a_departments_items(facts_only, question, must, rows):
     ("难度系数介于1.15和1.155之间的单位有哪些?", "list", "between", ["有4个", "1.1550", "含两端"],
      coefficients("建设局", "农业农村局", "自然资源和规划局", "交通运输局")),
     # points on both ends make a range without 之间: 129.86, 129.48, 128.64, 126.09, 125.27
-    ("125分到130分的部门", "list", "between", ["有5个"], scores("商务局", "金融办", "人社社保局", "城市集团", "水利局")),
+    ("125分到130分的部门", "list", "between", ["有5个"],
+     scores("商务局", "金融办", "人社社保局", "城市集团", "水利局")),
     ("Which departments scored between 122.17 and 124.31 points, inclusive?", "list", "between", ["4 of 14"],
      scores("国资委", "交通集团", "产业集团", "区域合作办")),
 ])
