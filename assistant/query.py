@@ -118,6 +118,7 @@ class Query:
     second: Scope | None = None  # the other set of intersect/only_in
     second_measure: Measure | None = None  # what to show of the departments in the other set
     confidence: float = 1.0
+    parser: str = "rules"  # who built it: the rules, or the optional LLM ("llm")
 
     def with_scope(self, **changes: Any) -> Query:
         return replace(self, scope=replace(self.scope, **changes))
@@ -139,6 +140,8 @@ class Query:
             out["second"] = {k: list(v) for k, v in vars(self.second).items() if v}
         if self.refusal is not None:
             out["refusal"] = self.refusal.reason
+        if self.parser != "rules":
+            out["parser"] = self.parser
         return out
 
 

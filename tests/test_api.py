@@ -131,8 +131,8 @@ def test_chat_limits_in_openai_shape(client):
     assert r.status_code == 422 and r.json()["field"] == "question" and "error" not in r.json()
 
 
-def test_long_conversations_use_the_last_messages_as_context(shared_service, tmp_path):
-    c, _ = make_client(shared_service, tmp_path, chat_context_messages=3)
+def test_long_conversations_use_the_last_messages_as_context(quick_service, tmp_path):
+    c, _ = make_client(quick_service, tmp_path, chat_context_messages=3)
     filler = [{"role": "user", "content": "市供销社2022年得分多少?"}, {"role": "assistant", "content": "…"}] * 40
     with c:
         # 81 messages are accepted; the department named 2 messages back gives the context
