@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from assistant.content import ContentFinder, sentence_statuses
+from assistant.content import ContentFinder, NumberIndex, sentence_statuses
 from assistant.contract import Cell, CitationBook, Column, Fact, Table
 from assistant.corpus import Corpus
 from assistant.facts import DepartmentRow, item_statuses, score_stats
 from assistant.lexicon import Lexicon
+from assistant.quantities import Quantity
 from assistant.query import FieldIs, NumberInText, Query, Scope, StatusIs, TextAbout, TextContains
 from assistant.render import render
 from assistant.schema import label, spec
@@ -648,23 +649,26 @@ class Executor:
     def numbers(self, q: Query) -> Result:
         """Rows whose text holds a number in the asked unit that passes the comparison (超过1000家): every
         row in scope, each matching number cited with its clause."""
-        from assistant.content import clauses
-        from assistant.quantities import quantities
+        from assistant.content import clause_at
 
+        assert self.content is not None
         predicates = [p for p in q.predicates if isinstance(p, NumberInText)]
         noun = q.measure.noun if q.measure else ""
         rows = self.records(q)
+        in_scope = {id(r) for r in rows}
+        index = self.content.numbers()
         out: list[dict[str, Any]] = []
-        for r in rows:
-            for quantity in quantities(r.text):
-                if quantity.is_date or not all(_number_passes(p, quantity) for p in predicates):
-                    continue
-                clause = next((r.text[a:b] for a, b in clauses(r.text) if a <= quantity.start < b), quantity.raw)
-                if noun and not _mentions(clause, noun):
-                    continue
-                cite = self.book.cite_text(r, clause.strip())
-                self.facts.append(Fact(r.text_field, quantity.raw, (cite,), r.department, r.year, quantity.unit))
-                out.append({"record": r, "quantity": quantity, "quote": clause.strip(), "cite": cite})
+        others = [(p, _asked(p)) for p in predicates[1:]]
+        for row, quantity in _number_candidates(index, predicates[0]):  # the first narrows, the others test
+            r = index.records[row]
+            if id(r) not in in_scope or not all(_number_passes(p, asked, quantity) for p, asked in others):
+                continue
+            clause = clause_at(r.text, quantity.start) or quantity.raw
+            if noun and not _mentions(clause, noun):
+                continue
+            cite = self.book.cite_text(r, clause.strip())
+            self.facts.append(Fact(r.text_field, quantity.raw, (cite,), r.department, r.year, quantity.unit))
+            out.append({"record": r, "quantity": quantity, "quote": clause.strip(), "cite": cite})
         condition = " 且 ".join(_number_text(p, q.lang) for p in predicates)
         if not out:
             return self.refusal(q, "no_match", phrase=f"{noun}{condition}", scanned=len(rows))
@@ -723,25 +727,43 @@ def _more_than(phrase: str, lex: Lexicon) -> bool:
     return bool(marks) and re.search(rf"(?:{marks})\d", phrase) is not None
 
 
-def _number_key(quantity: Any) -> tuple[str, bool]:
-    """The base unit (元 dropped: 亿 and 亿元 are one money unit) and whether a magnitude (万, 亿) is written."""
-    return quantity.base_unit.removesuffix("元") or quantity.base_unit, bool(quantity.magnitude)
-
-
-def _number_passes(p: NumberInText, quantity: Any) -> bool:
-    """The text's number is in the predicate's unit (after scaling 万 and 亿) and passes its comparison."""
+def _asked(p: NumberInText) -> tuple[tuple[str, bool], Decimal, Decimal | None] | None:
+    """The predicate's unit key and its bounds in base units (1万亩 -> 10000亩)."""
+    from assistant.content import number_key
     from assistant.quantities import quantities
 
     asked = quantities(f"{p.value}{p.unit}")
     if not asked:
+        return None
+    factor = asked[0].scaled() / p.value if p.value else Decimal(1)
+    return number_key(asked[0]), asked[0].scaled(), p.upper * factor if p.upper is not None else None
+
+
+def _number_candidates(index: NumberIndex, p: NumberInText) -> list[tuple[int, Quantity]]:
+    """The numbers of the index in the predicate's unit and range, in row order."""
+    asked = _asked(p)
+    if asked is None:
+        return []
+    unit, value, upper = asked
+    low, high, low_open, high_open = {
+        ">": (value, None, True, False), ">=": (value, None, False, False), "<": (None, value, False, True),
+        "<=": (None, value, False, False), "=": (value, value, False, False),
+        "between": (value, upper, False, False)}[p.op]
+    return index.between(unit, low, high, low_open, high_open)
+
+
+def _number_passes(p: NumberInText, asked: tuple[tuple[str, bool], Decimal, Decimal | None] | None,
+                   quantity: Quantity) -> bool:
+    """The text's number is in the predicate's unit (after scaling 万 and 亿) and passes its comparison."""
+    from assistant.content import number_key
+
+    if asked is None:
         return False
-    unit, scaled = _number_key(asked[0]), asked[0].scaled()
-    have = _number_key(quantity)
+    unit, scaled, upper = asked
+    have = number_key(quantity)
     if unit[0] != have[0] or (not unit[0] and not (unit[1] and have[1])):
         return False  # another unit, or a bare number where a sum of money or count was asked
-    factor = scaled / p.value if p.value else Decimal(1)
-    bound = FieldIs("score", p.op, scaled, p.upper * factor if p.upper is not None else None)
-    return bound.test(quantity.scaled())
+    return FieldIs("score", p.op, scaled, upper).test(quantity.scaled())
 
 
 def _mentions(clause: str, noun: str) -> bool:
