@@ -7,12 +7,14 @@ import dataclasses
 import math
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from assistant.corpus import Corpus
 from assistant.lexicon import Lexicon
+from assistant.quantities import Quantity
 from assistant.query import Measure, Query
 from assistant.records import Commitment
 from assistant.status import Status, outcome_status
@@ -51,6 +53,13 @@ class TextIndex:
             at += len(t) + 1
         self.joined = "\0".join(texts)  # NUL never survives norm() in a row or a phrase
         self._sample = self.joined[:SAMPLE]
+        self._numbers: NumberIndex | None = None
+
+    def numbers(self) -> NumberIndex:
+        """The numbers of every row's text by unit and value, built on the first question that compares one."""
+        if self._numbers is None:
+            self._numbers = NumberIndex(self.records)
+        return self._numbers
 
     def text(self, row: int) -> str:
         end = self.starts[row + 1] - 1 if row + 1 < len(self.starts) else len(self.joined)
@@ -81,6 +90,44 @@ class TextIndex:
         return found
 
 
+def number_key(quantity: Quantity) -> tuple[str, bool]:
+    """The base unit (元 dropped: 亿 and 亿元 are one money unit) and whether a magnitude (万, 亿) is written."""
+    return quantity.base_unit.removesuffix("元") or quantity.base_unit, bool(quantity.magnitude)
+
+
+class NumberIndex:
+    """Every number in the rows' text (dates left out), by unit, sorted by its value in base units: a
+    comparison (超过1000家, at least 300亿元) is a range of one sorted list, not a parse of every row."""
+
+    def __init__(self, records: Sequence[Commitment]):
+        from assistant.quantities import quantities
+
+        found: dict[tuple[str, bool], list[tuple[Decimal, int, Quantity]]] = {}
+        for i, r in enumerate(records):
+            for q in quantities(r.text):
+                if not q.is_date:
+                    found.setdefault(number_key(q), []).append((q.scaled(), i, q))
+        self.records = records
+        self.lists = {key: sorted(entries, key=lambda e: (e[0], e[1], e[2].start)) for key, entries in found.items()}
+        self.values = {key: [e[0] for e in entries] for key, entries in self.lists.items()}
+
+    def between(self, unit: tuple[str, bool], low: Decimal | None, high: Decimal | None, low_open: bool,
+                high_open: bool) -> list[tuple[int, Quantity]]:
+        """(row, number) for the numbers of the unit within the bounds: a bare number only where a magnitude is
+        written on both sides (a sum of money), any magnitude for a unit (家, 户, %)."""
+        keys = [(unit[0], True)] if not unit[0] else [(unit[0], True), (unit[0], False)]
+        if not unit[0] and not unit[1]:
+            return []
+        out = []
+        for key in keys:
+            values, entries = self.values.get(key, []), self.lists.get(key, [])
+            start = 0 if low is None else (bisect_right(values, low) if low_open else bisect_left(values, low))
+            end = len(values) if high is None else (bisect_left(values, high) if high_open else
+                                                    bisect_right(values, high))
+            out += [(row, q) for _, row, q in entries[start:end]]
+        return sorted(out, key=lambda pair: (pair[0], pair[1].start))
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for i, ch in enumerate(text):
@@ -104,6 +151,14 @@ def clauses(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
     if end > s:
         spans.append((s, end))
     return spans
+
+
+def clause_at(text: str, at: int) -> str:
+    """The clause of the text that holds position `at` (the span of clauses() around it), found by a few
+    searches in C rather than a walk over every character."""
+    start = max(text.rfind(ch, 0, at) for ch in CLAUSE_END) + 1
+    ends = [i for i in (text.find(ch, at) for ch in CLAUSE_END) if i != -1]
+    return text[start:min(ends) if ends else len(text)]
 
 
 def first_quote(record: Commitment) -> str:
@@ -160,6 +215,10 @@ class ContentFinder:
     def can_search(self) -> bool:
         return self.search is not None
 
+    def numbers(self) -> NumberIndex:
+        """Every number of every row, by unit and value (kept with the text index across questions)."""
+        return self._text_index().numbers()
+
     # ---- sets ----------------------------------------------------------------------------------------
 
     def _in_scope(self, rows: Sequence[Commitment], hits: set[int]) -> list[Commitment]:
@@ -205,9 +264,17 @@ class ContentFinder:
                 holding = index.rows_with_most(sorted(words), len(words))
                 for r in self._in_scope(rows, holding):
                     found.setdefault((r.source, r.line), (r, "tokens"))
+            groups = self.lex.english_terms(phrase) if phrase.isascii() else []
+            if groups:  # an English concept: rows that say each of its words in one of the lexicon's Chinese terms
+                index = self._text_index()
+                holding = set.intersection(*(set().union(*(index.rows_with(norm(t)) for t in group))
+                                             for group in groups))
+                for r in self._in_scope(rows, holding):
+                    found.setdefault((r.source, r.line), (r, "lexicon"))
             if self.dense is not None:
                 allowed = {(r.source, r.line) for r in rows}
-                for hit in self.dense(phrase, 20, filters):
+                query = self.lex.expand_english(phrase) if groups else phrase
+                for hit in self.dense(query, 20, filters):
                     key = (str(hit.metadata.get("source")), int(hit.metadata.get("line") or 0))
                     if key in allowed and key not in found and float(hit.score) >= DENSE_THRESHOLD:
                         record = self.corpus.record_at(*key)
@@ -222,6 +289,8 @@ class ContentFinder:
         at = text.find(phrase)
         if at < 0:
             tokens = [t for t in self.tokenize(phrase) if len(t) >= 2]
+            if phrase.isascii():  # an English concept: where its Chinese terms are
+                tokens += [t for group in self.lex.english_terms(phrase) for t in group]
             at = next((text.find(t) for t in tokens if t in text), -1)
         if at < 0:
             return first_quote(record)

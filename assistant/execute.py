@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from assistant.content import ContentFinder, sentence_statuses
+from assistant.content import ContentFinder, NumberIndex, sentence_statuses
 from assistant.contract import Cell, CitationBook, Column, Fact, Table
 from assistant.corpus import Corpus
 from assistant.facts import DepartmentRow, item_statuses, score_stats
 from assistant.lexicon import Lexicon
-from assistant.query import FieldIs, Query, Scope, StatusIs, TextAbout, TextContains
+from assistant.quantities import Quantity
+from assistant.query import FieldIs, NumberInText, Query, Scope, StatusIs, TextAbout, TextContains
 from assistant.render import render
 from assistant.schema import label, spec
 
@@ -167,16 +168,26 @@ class Executor:
         return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts")
 
     def select(self, q: Query) -> Result:
+        anchored = [p for p in q.predicates if isinstance(p, FieldIs) and p.of]
+        if anchored:
+            return self.relative(q, anchored[0])
+        return self.select_resolved(q)
+
+    def select_resolved(self, q: Query) -> Result:
         if any(isinstance(p, StatusIs) for p in q.predicates):
             return self.status_list(q)
         if any(isinstance(p, TextContains | TextAbout) for p in q.predicates):
             return self.matches(q)
+        if any(isinstance(p, NumberInText) for p in q.predicates):
+            return self.numbers(q)
         measure = q.measure.name if q.measure else "score"
         if measure == "items":
             return self.item_count(q)
         if measure == "rank":
             return self.rank_list(q)
         ordered = measure if measure in ("score", "coefficient") else "score"
+        if not any(isinstance(p, FieldIs) for p in q.predicates):  # every department in scope: what it holds
+            ordered = self._held(q, ordered, q.scope)
         everything = self.rows(q, ordered, predicates=False)
         if not everything:
             return self.unavailable(q, ordered)
@@ -189,6 +200,20 @@ class Executor:
                       measure=ordered, label=label(ordered), label_en=spec(ordered).english,
                       unit=spec(ordered).unit, count=q.operation == "count", scope=_scope_text(q.scope))
         return Result(text, "facts" if chosen else "refusal", self.table(cited, ordered, q))
+
+    def relative(self, q: Query, p: FieldIs) -> Result:
+        """Departments above (or below) one department's own value, in the same year: its value, cited, is
+        the threshold."""
+        assert p.of is not None
+        anchor = [d for d in self.rows(q, p.field, dataclasses.replace(q.scope, departments=(p.of,)), predicates=False)]
+        if not anchor:
+            return self.unavailable(q, p.field, p.of)
+        base = anchor[0]
+        self.cite(base, p.field)
+        threshold = FieldIs(p.field, p.op, Decimal(value_of(base, p.field) or 0), of=p.of)
+        others = tuple(x for x in q.predicates if x is not p)
+        scope = dataclasses.replace(q.scope, years=(base.year,))
+        return self.select_resolved(dataclasses.replace(q, predicates=(threshold, *others), scope=scope))
 
     def rank_list(self, q: Query) -> Result:
         """Who holds rank N: from the rank column, per category; a rank the excerpt lacks is refused."""
@@ -289,6 +314,7 @@ class Executor:
         assert q.measure is not None and q.n is not None
         measure = q.measure.name if q.measure.name in ("score", "coefficient") else "score"
         out = []
+        placed: list[tuple[int, DepartmentRow, int]] = []
         for year, category, group in self.ordered(q, measure):
             note = ""
             if not q.ascending and measure == "score" and category is not None:
@@ -297,15 +323,32 @@ class Executor:
                     out.append({"year": year, "category": category, "rows": [], "count": len(group), "note": note})
                     continue
             places = _competition_places(group, measure)
-            rows = [(d, self.cite(d, measure)) for d, place in places if place == q.n]
+            held = max((place for _, place in places if place <= q.n), default=None) if q.n <= len(group) else None
+            rows = [(d, self.cite(d, measure)) for d, place in places if place == held]  # a tie spans the Nth
             out.append({"year": year, "category": category, "rows": rows, "count": len(group), "note": ""})
+            placed += [(held or q.n, d, c) for d, c in rows]
             if rows:
                 self.computed("排序位置", q.n, [c for _, c in rows], f"ordered by {label(measure)} "
                               f"{'ascending' if q.ascending else 'descending'}; ties share a place", year=year)
         found = any(g["rows"] for g in out)
         text = render("ops/nth.j2", lang=q.lang, groups=out, n=q.n, ascending=q.ascending, label=label(measure),
                       label_en=spec(measure).english, unit=spec(measure).unit)
-        return Result(text, "facts" if found else "refusal")
+        return Result(text, "facts" if found else "refusal", self.placed_table(placed, measure, q) if found else None)
+
+    def placed_table(self, placed: list[tuple[int, DepartmentRow, int]], measure: str, q: Query) -> Table:
+        """Rows with their place in the order the answer counted (from the top, or from the bottom when the
+        query counts from the lowest), the department and the value, each cell cited."""
+        columns = [Column("place", "位次" if q.lang == "zh" else "place", True),
+                   Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
+                   Column(measure, label(measure) if q.lang == "zh" else spec(measure).english, True)]
+        rows = []
+        for place, d, cite in placed:
+            value = value_of(d, measure)
+            rows.append([Cell(str(place), place, cite), Cell(d.department, cite=cite), Cell(str(d.year)),
+                         Cell(str(value), float(value) if value is not None else None, cite)])
+        title = render("ops/table_title.j2", lang=q.lang, operation=q.operation, label=label(measure),
+                       label_en=spec(measure).english, scope=_scope_text(q.scope))
+        return Table(columns, rows, title, measure)
 
     def next(self, q: Query) -> Result:
         """The department(s) right after the anchor in the order of a measure (仅次于)."""
@@ -327,9 +370,11 @@ class Executor:
         chosen = [(d, self.cite(d, measure)) for d in below if value_of(d, measure) == target]
         anchor_cite = self.cite(anchor, measure)
         self.computed("紧随其后", str(target), [anchor_cite, *(c for _, c in chosen)],
-                      f"largest {label(measure)} below {v} among {len(peers)}", year=anchor.year)
+                      f"{'smallest' if q.ascending else 'largest'} {label(measure)} "
+                      f"{'above' if q.ascending else 'below'} {v} among {len(peers)}", year=anchor.year)
         text = render("ops/next.j2", lang=q.lang, anchor=anchor, anchor_cite=anchor_cite, rows=chosen,
-                      measure=measure, label=label(measure), label_en=spec(measure).english, value=v)
+                      measure=measure, label=label(measure), label_en=spec(measure).english, value=v,
+                      above=q.ascending)
         return Result(text)
 
     def difference(self, q: Query) -> Result:
@@ -371,6 +416,7 @@ class Executor:
                 self.refusal(q, "empty_set", condition=" 且 ".join(_predicate_text(p, q.lang) for p in q.predicates
                                                               if isinstance(p, FieldIs)))
         out = []
+        placed: list[tuple[int, DepartmentRow, int]] = []
         for year, category, group in self.groups(rows, measure, combined=q.combined):
             high = max(group, key=lambda d: value_of(d, measure) or 0)
             low = min(group, key=lambda d: value_of(d, measure) or 0)
@@ -380,10 +426,13 @@ class Executor:
                           unit=spec(measure).unit)
             out.append({"year": year, "category": category, "high": high, "low": low, "vh": vh, "vl": vl,
                         "ch": ch, "cl": cl, "spread": vh - vl, "count": len(group)})
+            places = dict((d.department, place) for d, place in _competition_places(
+                sorted(group, key=lambda d: value_of(d, measure) or 0, reverse=True), measure))
+            placed += [(places[high.department], high, ch), (places[low.department], low, cl)]
         condition = " 且 ".join(_predicate_text(p, q.lang) for p in q.predicates if isinstance(p, FieldIs))
         text = render("ops/spread.j2", lang=q.lang, groups=out, label=label(measure), label_en=spec(measure).english,
                       unit=spec(measure).unit, condition=condition)
-        return Result(text)
+        return Result(text, table=self.placed_table(placed, measure, q))
 
     def ties(self, q: Query) -> Result:
         assert q.measure is not None
@@ -411,9 +460,12 @@ class Executor:
     def intersect(self, q: Query) -> Result:
         """Departments in both scopes (years or kinds), or in the first only, with a value from each."""
         assert q.second is not None and q.measure is not None
-        first_rows = {d.department: d for d in self.rows(q, q.measure.name, predicates=False)}
-        second_name = q.second_measure.name if q.second_measure else q.measure.name
-        second_rows = {d.department: d for d in self.rows(q, second_name, q.second, predicates=False)}
+        second = q.second
+        first_name = self._held(q, q.measure.name, q.scope)
+        second_name = self._held(q, q.second_measure.name if q.second_measure else q.measure.name, second)
+        q = dataclasses.replace(q, measure=dataclasses.replace(q.measure, name=first_name))
+        first_rows = {d.department: d for d in self.rows(q, first_name, predicates=False)}
+        second_rows = {d.department: d for d in self.rows(q, second_name, second, predicates=False)}
         if q.operation == "intersect":
             names = [n for n in first_rows if n in second_rows]
         else:
@@ -422,18 +474,25 @@ class Executor:
         for name in names:
             a = first_rows[name]
             b = second_rows.get(name)
-            rows.append({"department": name, "a": a, "ca": self.cite(a, q.measure.name),
+            rows.append({"department": name, "a": a, "ca": self.cite(a, first_name),
                          "b": b, "cb": self.cite(b, second_name) if b is not None else None})
         self.computed("两个范围都有的部门数" if q.operation == "intersect" else "只在第一个范围的部门数", len(names),
-                      [r["ca"] for r in rows], f"{len(first_rows)} departments with {label(q.measure.name)} in "
+                      [r["ca"] for r in rows], f"{len(first_rows)} departments with {label(first_name)} in "
                       f"{_scope_text(q.scope)}, {len(second_rows)} with {label(second_name)} in "
-                      f"{_scope_text(q.second)}")
+                      f"{_scope_text(second)}")
         text = render("ops/intersect.j2", lang=q.lang, rows=rows, first=_scope_text(q.scope),
-                      second=_scope_text(q.second), n_first=len(first_rows), n_second=len(second_rows),
-                      only=q.operation == "only_in", la=label(q.measure.name), lb=label(second_name),
-                      la_en=spec(q.measure.name).english, lb_en=spec(second_name).english,
-                      ma=q.measure.name, mb=second_name)
+                      second=_scope_text(second), n_first=len(first_rows), n_second=len(second_rows),
+                      only=q.operation == "only_in", la=label(first_name), lb=label(second_name),
+                      la_en=spec(first_name).english, lb_en=spec(second_name).english,
+                      ma=first_name, mb=second_name)
         return Result(text, "facts" if names else "refusal")
+
+    def _held(self, q: Query, measure: str, scope: Scope) -> str:
+        """The measure asked for, or (when the scope holds none of it) the first field measure it does hold:
+        a department is in a year's data whatever the table records of it."""
+        if self.rows(q, measure, scope, predicates=False):
+            return measure
+        return next((m for m in ("score", "coefficient") if self.rows(q, m, scope, predicates=False)), measure)
 
     # ---- handlers over rows --------------------------------------------------------------------------
 
@@ -446,18 +505,25 @@ class Executor:
                 and (not scope.items or r.item in scope.items)]
 
     def items(self, q: Query) -> Result:
-        out = []
+        out: list[dict[str, Any]] = []
         for department in q.scope.departments:
             rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
             if not rows:
                 return self.unavailable(q, "score", department)
-            cited = [(r, self.book.cite(r, label("title"), f"{r.item}.{r.title}"),
-                      *self._first_clause(r)) for r in rows]
-            out.append({"department": department, "rows": cited})
-            self.computed("承诺事项数", len(rows), [c for _, c, _, _ in cited], "rows of the department",
-                          department, rows[0].year if len({r.year for r in rows}) == 1 else None, "项")
+            for year in sorted({r.year for r in rows}):  # one group per year: a year's table is one kind
+                cited = [(r, self.book.cite(r, label("title"), f"{r.item}.{r.title}"),
+                          *self._first_clause(r)) for r in rows if r.year == year]
+                out.append({"department": department, "rows": cited})
+                self.computed("承诺事项数", len(cited), [c for _, c, _, _ in cited], "rows of the department",
+                              department, year, "项")
         text = render("ops/items.j2", lang=q.lang, groups=out)
-        return Result(text)
+        quote_label = "引文" if q.lang == "zh" else "quote"
+        table = Table([Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
+                       Column("item", label("title")), Column("quote", quote_label)],
+                      [[Cell(r.department, cite=tc), Cell(str(r.year)), Cell(f"{r.item}.{r.title}", cite=tc),
+                        Cell(quote, cite=qc)] for g in out for r, tc, quote, qc in g["rows"]],
+                      "、".join(q.scope.departments))
+        return Result(text, table=table)
 
     def _first_clause(self, r: Any) -> tuple[str, int]:
         from assistant.content import first_quote
@@ -471,10 +537,21 @@ class Executor:
             rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
             if not rows:
                 return self.unavailable(q, "score", department)
-            cites = [self.book.cite(r, label("title"), f"{r.item}.{r.title}") for r in rows]
-            self.computed("承诺事项数", len(rows), cites, "count of the department's rows", department, unit="项")
-            out.append({"department": department, "count": len(rows), "cites": cites,
-                        "years": sorted({r.year for r in rows})})
+            years = sorted({r.year for r in rows})
+            per_year: list[list[int]] = []
+            for year in years:  # one count per year, then their total
+                cites = [self.book.cite(r, label("title"), f"{r.item}.{r.title}") for r in rows if r.year == year]
+                self.computed("承诺事项数", len(cites), cites, "count of the department's rows", department, year,
+                              "项")
+                out.append({"department": department, "count": len(cites), "cites": cites, "years": [year],
+                            "total": None})
+                per_year.append(cites)
+            if len(years) > 1:
+                counts = [len(cites) for cites in per_year]
+                self.computed("承诺事项数", len(rows), [c for cites in per_year for c in cites],
+                              " + ".join(map(str, counts)), department, unit="项")
+                out.append({"department": department, "count": len(rows), "cites": [], "years": years,
+                            "total": " + ".join(map(str, counts))})
         return Result(render("ops/item_count.j2", lang=q.lang, groups=out))
 
     def status_list(self, q: Query) -> Result:
@@ -493,7 +570,7 @@ class Executor:
             if s.status.label in wanted:
                 chosen.append(s)
                 continue
-            if "exceeded" in wanted:
+            if "exceeded" in wanted or "not_stated" in wanted:
                 continue
             for _sentence, status, start, _ in sentence_statuses(s.record):
                 if status is not None and status.label in wanted:
@@ -501,8 +578,10 @@ class Executor:
                     chosen.append(ItemStatus(s.record, dataclasses.replace(status, start=at,
                                                                            end=at + len(status.evidence))))
                     break
-        cited = [(s, self.book.cite(s.record, s.record.text_field, s.status.evidence, (s.status.start, s.status.end)))
-                 for s in chosen]
+        cited = [(s, self.book.cite(s.record, s.record.text_field, s.status.evidence, (s.status.start, s.status.end))
+                  if s.status.evidence else
+                  self.book.cite(s.record, label("title"), f"{s.record.item}.{s.record.title}"))
+                 for s in chosen]  # a row that states no status is cited by its title
         for s, cite in cited:
             self.facts.append(Fact("状态", s.status.label, (cite,), s.record.department, s.record.year,
                                    method=s.status.reason))
@@ -567,6 +646,47 @@ class Executor:
                         Cell(o["quote"], cite=o["cite"])] for o in out], phrase)
         return Result(text, table=table, searched={"scanned": len(rows), "phrase": phrase})
 
+    def numbers(self, q: Query) -> Result:
+        """Rows whose text holds a number in the asked unit that passes the comparison (超过1000家): every
+        row in scope, each matching number cited with its clause."""
+        from assistant.content import clause_at
+
+        assert self.content is not None
+        predicates = [p for p in q.predicates if isinstance(p, NumberInText)]
+        noun = q.measure.noun if q.measure else ""
+        rows = self.records(q)
+        in_scope = {id(r) for r in rows}
+        index = self.content.numbers()
+        out: list[dict[str, Any]] = []
+        others = [(p, _asked(p)) for p in predicates[1:]]
+        for row, quantity in _number_candidates(index, predicates[0]):  # the first narrows, the others test
+            r = index.records[row]
+            if id(r) not in in_scope or not all(_number_passes(p, asked, quantity) for p, asked in others):
+                continue
+            clause = clause_at(r.text, quantity.start) or quantity.raw
+            if noun and not _mentions(clause, noun):
+                continue
+            cite = self.book.cite_text(r, clause.strip())
+            self.facts.append(Fact(r.text_field, quantity.raw, (cite,), r.department, r.year, quantity.unit))
+            out.append({"record": r, "quantity": quantity, "quote": clause.strip(), "cite": cite})
+        condition = " 且 ".join(_number_text(p, q.lang) for p in predicates)
+        if not out:
+            return self.refusal(q, "no_match", phrase=f"{noun}{condition}", scanned=len(rows))
+        departments = list(dict.fromkeys(o["record"].department for o in out))
+        self.computed("符合条件的数字", len(out), [o["cite"] for o in out],
+                      f"{len(rows)} rows scanned for numbers with {condition}")
+        text = render("ops/numbers.j2", lang=q.lang, rows=out, condition=condition, noun=noun, scanned=len(rows),
+                      departments=departments, count=q.operation == "count", scope=_scope_text(q.scope))
+        quote_label = "引文" if q.lang == "zh" else "quote"
+        table = Table([Column("department", label("department")), Column("item", label("title")),
+                       Column("value", "数字" if q.lang == "zh" else "number", True),
+                       Column("quote", quote_label)],
+                      [[Cell(o["record"].department, cite=o["cite"]), Cell(f"{o['record'].item}.{o['record'].title}"),
+                        Cell(o["quantity"].raw, float(o["quantity"].value), o["cite"]),
+                        Cell(o["quote"], cite=o["cite"])]
+                       for o in out], f"{noun}{condition}", "value")
+        return Result(text, table=table, searched={"scanned": len(rows), "condition": condition})
+
     def lookup(self, q: Query) -> Result:
         """A content question: the clause of the best row that holds the asked quantity."""
         if self.content is None or not self.content.can_search:
@@ -607,6 +727,59 @@ def _more_than(phrase: str, lex: Lexicon) -> bool:
     return bool(marks) and re.search(rf"(?:{marks})\d", phrase) is not None
 
 
+def _asked(p: NumberInText) -> tuple[tuple[str, bool], Decimal, Decimal | None] | None:
+    """The predicate's unit key and its bounds in base units (1万亩 -> 10000亩)."""
+    from assistant.content import number_key
+    from assistant.quantities import quantities
+
+    asked = quantities(f"{p.value}{p.unit}")
+    if not asked:
+        return None
+    factor = asked[0].scaled() / p.value if p.value else Decimal(1)
+    return number_key(asked[0]), asked[0].scaled(), p.upper * factor if p.upper is not None else None
+
+
+def _number_candidates(index: NumberIndex, p: NumberInText) -> list[tuple[int, Quantity]]:
+    """The numbers of the index in the predicate's unit and range, in row order."""
+    asked = _asked(p)
+    if asked is None:
+        return []
+    unit, value, upper = asked
+    low, high, low_open, high_open = {
+        ">": (value, None, True, False), ">=": (value, None, False, False), "<": (None, value, False, True),
+        "<=": (None, value, False, False), "=": (value, value, False, False),
+        "between": (value, upper, False, False)}[p.op]
+    return index.between(unit, low, high, low_open, high_open)
+
+
+def _number_passes(p: NumberInText, asked: tuple[tuple[str, bool], Decimal, Decimal | None] | None,
+                   quantity: Quantity) -> bool:
+    """The text's number is in the predicate's unit (after scaling 万 and 亿) and passes its comparison."""
+    from assistant.content import number_key
+
+    if asked is None:
+        return False
+    unit, scaled, upper = asked
+    have = number_key(quantity)
+    if unit[0] != have[0] or (not unit[0] and not (unit[1] and have[1])):
+        return False  # another unit, or a bare number where a sum of money or count was asked
+    return FieldIs("score", p.op, scaled, upper).test(quantity.scaled())
+
+
+def _mentions(clause: str, noun: str) -> bool:
+    """Most of the noun's characters are in the clause (新增企业 in 新增国家科技型企业2471家)."""
+    chars = set(noun)
+    return len(chars & set(clause)) / len(chars) >= 0.75
+
+
+def _number_text(p: NumberInText, lang: str) -> str:
+    if p.op == "between":
+        return f"在{p.value}至{p.upper}{p.unit}之间" if lang == "zh" else f"between {p.value} and {p.upper} {p.unit}"
+    words = {">": ("超过", "more than"), ">=": ("不少于", "at least"), "<": ("少于", "less than"),
+             "<=": ("不超过", "at most"), "=": ("等于", "equal to")}[p.op]
+    return f"{words[0]}{p.value}{p.unit}" if lang == "zh" else f"{words[1]} {p.value} {p.unit}"
+
+
 def _predicate_text(p: FieldIs, lang: str) -> str:
     name = label(p.field) if lang == "zh" else spec(p.field).english
     if p.op == "between":
@@ -614,6 +787,8 @@ def _predicate_text(p: FieldIs, lang: str) -> str:
             f"{name} between {p.value} and {p.upper} (inclusive)"
     words = {">": ("高于", "above"), ">=": ("不低于", "at least"), "<": ("低于", "below"), "<=": ("不高于", "at most"),
              "=": ("等于", "equal to")}[p.op]
+    if p.of:  # the threshold is a department's own value
+        return f"{name}{words[0]}{p.of}({p.value})" if lang == "zh" else f"{name} {words[1]} {p.of}'s ({p.value})"
     return f"{name}{words[0]}{p.value}" if lang == "zh" else f"{name} {words[1]} {p.value}"
 
 

@@ -42,6 +42,7 @@ class FieldIs:
     op: Op
     value: Decimal
     upper: Decimal | None = None  # for between; both bounds count
+    of: str | None = None  # compared with this department's own value (比水利局高): the executor fills value
 
     def test(self, value: Decimal | int | None) -> bool:
         if value is None:
@@ -147,6 +148,8 @@ class Query:
 def _predicate_json(p: Predicate) -> dict[str, Any]:
     out: dict[str, Any] = {"type": type(p).__name__}
     for k, v in vars(p).items():
+        if k == "value" and getattr(p, "of", None):
+            continue  # filled from the department named in `of` when the query runs
         if v is not None:
             out[k] = str(v) if isinstance(v, Decimal) else list(v) if isinstance(v, tuple) else v
     return out
