@@ -288,11 +288,12 @@ class Executor:
         if not self.rows(q, measure):
             return self.unavailable(q, measure)
         want_max = q.operation in ("max", "top")
+        whole = q.operation in ("top", "bottom") and q.n == 0  # a whole ranking
         q = dataclasses.replace(q, ascending=not want_max)
         n = q.n or 1
         out, cited_all = [], []
         for year, category, group in self.ordered(q, measure):
-            cutoff = value_of(group[min(n, len(group)) - 1], measure)
+            cutoff = value_of(group[len(group) - 1 if whole else min(n, len(group)) - 1], measure)
             chosen = [d for d in group if (value_of(d, measure) or 0) >= (cutoff or 0)] if want_max else \
                 [d for d in group if (value_of(d, measure) or 0) <= (cutoff or 0)]
             cited = [(d, self.cite(d, measure), self.cite(d, "rank") if d.rank is not None else None)
@@ -304,9 +305,9 @@ class Executor:
                         "others": others})
             self.computed("比较范围", len(group), [c for _, c, _ in cited],
                           f"{'max' if want_max else 'min'} of {label(measure)}, ties included", year=year)
-        text = render("ops/extreme.j2", lang=q.lang, groups=out, top=want_max, n=n if q.operation in ("top", "bottom")
-                      else None, label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
-                      named=bool(q.scope.departments))
+        text = render("ops/extreme.j2", lang=q.lang, groups=out, top=want_max, whole=whole,
+                      n=n if q.operation in ("top", "bottom") and not whole else None, label=label(measure),
+                      label_en=spec(measure).english, unit=spec(measure).unit, named=bool(q.scope.departments))
         return Result(text, table=self.table(cited_all, measure, q))
 
     def nth(self, q: Query) -> Result:

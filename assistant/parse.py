@@ -272,6 +272,9 @@ class Parser:
         if s.extreme and not names and (measure or scope.categories or s.who or s.listing or "部门" in text):
             return [replace(base, operation=s.extreme, measure=Measure(self._ordered_measure(field_measure, s)),
                             predicates=predicates)]
+        if "ranking" in s.ops and not names and not predicates and not s.phrases and not s.concept:
+            return [replace(base, operation="bottom" if s.ascending else "top", n=0,  # n=0: all of them
+                            measure=Measure(self._ordered_measure(field_measure, s)))]
         if predicates and not names:
             op = "count" if "count" in s.ops and not s.listing else "list"
             return [replace(base, operation=op, predicates=predicates,

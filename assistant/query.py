@@ -108,7 +108,7 @@ class Query:
     scope: Scope = field(default_factory=Scope)
     predicates: tuple[Predicate, ...] = ()
     measure: Measure | None = None
-    n: int | None = None  # top/bottom N, the Nth
+    n: int | None = None  # top/bottom N (0: every one, a whole ranking), the Nth
     ascending: bool = False  # order from the lowest (倒数, 从低往高)
     anchor: str | None = None  # for next: the department the order counts from
     text: str = ""  # the words of the question this query answers (content lookups search with them)

@@ -139,7 +139,7 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
     _comparisons(s, t, lex, quoted)
     relative_to(s, t, lex)
     for name in ("mean", "sum", "count", "spread", "difference", "ties", "next_to", "next_above", "intersect",
-                 "only_in", "items", "summary"):
+                 "only_in", "items", "summary", "ranking"):
         if any(_outside(quoted, m.start(), m.end()) for m in lex.op(name).finditer(t)):
             s.ops.add(name)
     s.status = _statuses(t, lex, quoted)
@@ -165,9 +165,12 @@ def _entities(s: Slots, t: str, lex: Lexicon, directory: Directory, quoted: list
                                                        s.departments)):
             s.other_city = city.group(0)
     _english_organisations(s, t, lex, directory, spans)
+    # a category's name is never part of an organisation's: 列出社会发展类 holds no "列出社"
+    categories = [(c.start(), c.end()) for category in lex.categories for c in category.spellings.finditer(t)]
     for m in ORG_SUFFIX.finditer(t):
         name = FILLER.sub("", m.group(0))
-        if len(name) < 3 or not _outside(spans, m.start(), m.end()) or not _outside(quoted, m.start(), m.end()):
+        if len(name) < 3 or not _outside(spans, m.start(), m.end()) or not _outside(quoted, m.start(), m.end()) \
+                or not _outside(categories, m.start(), m.end()):
             continue
         if directory.resolve(name) or lex.whole_city.search(t[max(0, m.start() - 4):m.start() + 2]):
             continue

@@ -83,3 +83,24 @@ def test_multi_part_questions_keep_every_part(facts_only):
 def test_a_filter_that_names_nothing_is_a_warning(facts_only):
     answer = facts_only.ask("水利局得分多少?", filters={"department": "市气象局"})
     assert "125.27" in answer.answer and any("市气象局" in w for w in answer.warnings)
+
+
+@pytest.mark.parametrize(("question", "operation", "first", "last", "rows"), [
+    ("把经济建设类的部门按最终得分由高到低排一下", "top", "市商务局", "湖州银行", 10),
+    ("2023年各部门评定难度系数由低到高排列", "bottom", "市红十字会", "市发展改革委", 14),
+    ("Ranking of the economic construction departments by final score", "top", "市商务局", "湖州银行", 10),
+])
+def test_a_whole_ranking_lists_every_department_in_order(facts_only, question, operation, first, last, rows):
+    answer = facts_only.ask(question)
+    assert ops(answer) == [operation], answer.searched["queries"]
+    assert answer.table is not None and len(answer.table.rows) == rows
+    names = [row[0].text for row in answer.table.rows]
+    assert names[0] == first and names[-1] == last
+    assert answer.answer.index(first) < answer.answer.index(last)
+    assert len(cited(answer)) >= rows  # every department's value is cited
+
+
+def test_a_category_name_is_never_read_as_an_unknown_organisation(facts_only):
+    answer = facts_only.ask("请列出社会发展类的部门")  # 列出 + 社会…: not an organisation called 列出社
+    assert answer.mode != "refusal" and ops(answer) == ["list"], answer.answer
+    assert all(d in answer.answer for d in ("市科技局", "市卫生健康委", "市文化广电旅游局", "市人社社保局"))
