@@ -79,7 +79,8 @@ class Executor:
     def refusal(self, q: Query, reason: str, **params: Any) -> Result:
         self.computed("检索的记录数", len(self.corpus.records), [], "every row of every source")
         defaults: dict[str, Any] = {"nearest": [], "suggestions": [], "department": "", "years": (), "have": (),
-                                    "measure_years": (), "scanned": 0, "detail": "", "name": "", "phrase": ""}
+                                    "measure_years": (), "scanned": 0, "detail": "", "name": "", "phrase": "",
+                                    "above": False, "first": None}
         text = render("refusal.j2", lang=q.lang, reason=reason, p={**defaults, **params},
                       searched_rows=len(self.corpus.records),
                       scope=_scope_text(q.scope))
@@ -365,7 +366,9 @@ class Executor:
         below = [d for d in peers if (value_of(d, measure) or 0) < v] if not q.ascending else \
             [d for d in peers if (value_of(d, measure) or 0) > v]
         if not below:
-            return self.refusal(q, "nothing_next", department=q.anchor, measure=label(measure))
+            ranks = sorted(d.rank for d in peers if d.rank is not None) if measure == "score" else []
+            return self.refusal(q, "nothing_next", department=q.anchor, measure=label(measure), above=q.ascending,
+                                first=ranks[0] if ranks else None)
         target = max(value_of(d, measure) or 0 for d in below) if not q.ascending else \
             min(value_of(d, measure) or 0 for d in below)
         chosen = [(d, self.cite(d, measure)) for d in below if value_of(d, measure) == target]

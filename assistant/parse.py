@@ -209,6 +209,10 @@ class Parser:
             op = "count" if ("count" in s.ops or re.search(r"几项|几条|多少项|多少条", text)) else "list"
             return [replace(base, operation=op, predicates=phrase_predicates, measure=quantity,
                             scope=replace(scope, departments=names))]
+        if "intersect" in s.ops and len(years) < 2 and len(self.years) >= 2 and not names:
+            years = self._two_years(years)  # "两年都有": the newest two, or the one named and the newest other
+        if "only_in" in s.ops and len(years) == 1 and len(self.years) >= 2 and not names:
+            years = self._two_years(years)  # "只出现在2023年": against the newest other year
         if "intersect" in s.ops and len(years) >= 2:
             first_measure, second_measure = self._paired_measures(s, years)
             return [replace(base, operation="intersect", scope=replace(scope, years=(years[0],), kinds=()),
@@ -359,6 +363,11 @@ class Parser:
             noun = word.pattern.sub("", noun)
         noun = re.sub(r"^[年月]|[在为是达有要]$", "", noun)  # 2023年…, …在1万亩以上
         return noun if len(noun) >= 2 else ""
+
+    def _two_years(self, named: list[int]) -> list[int]:
+        """The named year (if any) first, then the newest other years of the data, two in all."""
+        others = [y for y in sorted(self.years, reverse=True) if y not in named]
+        return sorted([*named, *others][:2])
 
     def _only_year(self, s: Slots, years: list[int]) -> int:
         """The year said right after "only" (只有2023年 / only in 2023) is the one the departments must be in."""

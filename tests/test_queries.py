@@ -104,3 +104,24 @@ def test_a_category_name_is_never_read_as_an_unknown_organisation(facts_only):
     answer = facts_only.ask("请列出社会发展类的部门")  # 列出 + 社会…: not an organisation called 列出社
     assert answer.mode != "refusal" and ops(answer) == ["list"], answer.answer
     assert all(d in answer.answer for d in ("市科技局", "市卫生健康委", "市文化广电旅游局", "市人社社保局"))
+
+
+@pytest.mark.parametrize(("question", "must"), [
+    ("排在市国资委后面的是哪个单位?", ["市交通集团"]),  # 124.31, then the next lower score in 经济建设类
+    ("排在市文化广电旅游局前面的是谁?", ["市卫生健康委", "132.98"]),
+    ("排在市商务局前面的是谁?", ["第9名", "不在数据中"]),  # the excerpt starts at rank 9: no invented "first"
+])
+def test_the_neighbour_before_or_after_a_department(facts_only, question, must):
+    answer = facts_only.ask(question)
+    assert ops(answer) == ["next"], answer.searched["queries"]
+    assert all(m in answer.answer for m in must), answer.answer
+
+
+@pytest.mark.parametrize(("question", "operation", "count"), [
+    ("两个年度都有记录的部门有哪些?", "intersect", 1),  # no year named: the two newest years of the data
+    ("哪些单位只出现在2022年?", "only_in", 13),  # one year named: against the other year
+])
+def test_two_year_sets_without_both_years_named(facts_only, question, operation, count):
+    answer = facts_only.ask(question)
+    assert ops(answer) == [operation], answer.searched["queries"]
+    assert f"共{count}个" in answer.answer, answer.answer
