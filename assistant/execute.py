@@ -234,14 +234,24 @@ class Executor:
         return Result(text, "facts" if found else "refusal")
 
     def table(self, cited: list[tuple[DepartmentRow, int]], measure: str, q: Query,
-              extra: dict[str, str] | None = None) -> Table:
-        columns = [Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
-                   Column(measure, label(measure) if q.lang == "zh" else spec(measure).english, True)]
+              extra: dict[str, str] | None = None, order: tuple[Column, list[Cell]] | None = None) -> Table:
+        """Departments with the measure, each cell cited. `order`: a first column that says where each stands
+        (the rank the table gives, or the position in this answer's order), then the category when the rows
+        span several."""
+        zh = q.lang == "zh"
+        several = order is not None and len({(d.year, d.category) for d, _ in cited}) > 1
+        columns = ([order[0]] if order is not None else []) + \
+            ([Column("category", "类别" if zh else "category")] if several else []) + \
+            [Column("department", label("department") if zh else spec("department").english),
+             Column("year", "年份" if zh else "year"),
+             Column(measure, label(measure) if zh else spec(measure).english, True)]
         rows = []
-        for d, cite in cited:
+        for i, (d, cite) in enumerate(cited):
             value = value_of(d, measure)
-            rows.append([Cell(d.department, cite=cite), Cell(str(d.year)),
-                         Cell(str(value), float(value) if value is not None else None, cite)])
+            rows.append(([order[1][i]] if order is not None else [])
+                        + ([Cell(d.category or "")] if several else [])
+                        + [Cell(d.department, cite=cite), Cell(str(d.year)),
+                           Cell(str(value), float(value) if value is not None else None, cite)])
         title = render("ops/table_title.j2", lang=q.lang, operation=q.operation, label=label(measure),
                        label_en=spec(measure).english, scope=_scope_text(q.scope))
         return Table(columns, rows, title, measure if q.operation in ("list", "max", "min", "top", "bottom",
@@ -292,7 +302,7 @@ class Executor:
         whole = q.operation in ("top", "bottom") and q.n == 0  # a whole ranking
         q = dataclasses.replace(q, ascending=not want_max)
         n = q.n or 1
-        out, cited_all = [], []
+        out, cited_all, ranks, places = [], [], list[Cell](), list[Cell]()
         for year, category, group in self.ordered(q, measure):
             cutoff = value_of(group[len(group) - 1 if whole else min(n, len(group)) - 1], measure)
             chosen = [d for d in group if (value_of(d, measure) or 0) >= (cutoff or 0)] if want_max else \
@@ -300,6 +310,8 @@ class Executor:
             cited = [(d, self.cite(d, measure), self.cite(d, "rank") if d.rank is not None else None)
                      for d in chosen]
             cited_all += [(d, c) for d, c, _ in cited]
+            ranks += [Cell(str(d.rank), d.rank, rc) for d, _, rc in cited]
+            places += [Cell(str(p), p) for p in _places([value_of(d, measure) for d in chosen])]
             others = [(d, self.cite(d, measure)) for d in group if d not in chosen] if q.scope.departments else []
             note = self.partial_note(q, year, category) if want_max and measure == "score" else ""
             out.append({"year": year, "category": category, "rows": cited, "count": len(group), "note": note,
@@ -309,7 +321,13 @@ class Executor:
         text = render("ops/extreme.j2", lang=q.lang, groups=out, top=want_max, whole=whole,
                       n=n if q.operation in ("top", "bottom") and not whole else None, label=label(measure),
                       label_en=spec(measure).english, unit=spec(measure).unit, named=bool(q.scope.departments))
-        return Result(text, table=self.table(cited_all, measure, q))
+        order: tuple[Column, list[Cell]] | None = None
+        if q.operation in ("top", "bottom"):  # the table's own rank where every row has one, never an invented 1st
+            zh = q.lang == "zh"
+            order = (Column("rank", label("rank") if zh else spec("rank").english, True), ranks) \
+                if measure == "score" and all(c.value is not None for c in ranks) else \
+                (Column("position", "顺序" if zh else "position", True), places)
+        return Result(text, table=self.table(cited_all, measure, q, order=order))
 
     def nth(self, q: Query) -> Result:
         """The Nth from the top (or the bottom), with ties sharing a place; honest about excerpts."""
@@ -813,3 +831,11 @@ def _filters(scope: Scope) -> dict[str, Any]:
     if len(scope.categories) == 1:
         f["category"] = scope.categories[0]
     return f
+
+
+def _places(values: list[Any]) -> list[int]:
+    """Places in an ordered list, ties sharing one (1, 2, 2, 4)."""
+    out: list[int] = []
+    for i, v in enumerate(values, 1):
+        out.append(out[-1] if out and v == values[i - 2] else i)
+    return out

@@ -94,7 +94,8 @@ def test_a_whole_ranking_lists_every_department_in_order(facts_only, question, o
     answer = facts_only.ask(question)
     assert ops(answer) == [operation], answer.searched["queries"]
     assert answer.table is not None and len(answer.table.rows) == rows
-    names = [row[0].text for row in answer.table.rows]
+    at = [c.key for c in answer.table.columns].index("department")
+    names = [row[at].text for row in answer.table.rows]
     assert names[0] == first and names[-1] == last
     assert answer.answer.index(first) < answer.answer.index(last)
     assert len(cited(answer)) >= rows  # every department's value is cited
@@ -125,3 +126,13 @@ def test_two_year_sets_without_both_years_named(facts_only, question, operation,
     answer = facts_only.ask(question)
     assert ops(answer) == [operation], answer.searched["queries"]
     assert f"共{count}个" in answer.answer, answer.answer
+
+
+def test_a_top_n_table_shows_the_rank_the_data_gives_never_an_invented_first(facts_only):
+    table = facts_only.ask("2022年经济建设类得分最高的两个部门").table
+    assert table is not None and [c.label for c in table.columns][:2] == ["类别内排名", "部门"]
+    assert [(r[0].text, r[1].text) for r in table.rows] == [("9", "市商务局"), ("10", "市金融办")]
+    assert all(r[0].cite for r in table.rows)  # the rank cell cites the row that writes it
+    order = facts_only.ask("Which three departments have the lowest difficulty coefficients in 2023?").table
+    assert order is not None and order.columns[0].label == "position"  # coefficients have no rank column
+    assert [r[0].text for r in order.rows] == ["1", "2", "3"]
