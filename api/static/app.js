@@ -102,13 +102,15 @@ function renderTable(table, citations) {
   const t = el("table");
   if (table.title) t.appendChild(el("caption", {}, table.title));
   const head = el("tr");
-  for (const c of table.columns) head.appendChild(el("th", c.numeric ? { class: "num" } : {}, c.label));
+  // a column's class: "num" for numbers (right-aligned, never broken) and "col-<key>" (col-year …)
+  const cls = (c) => ({ class: (c && c.numeric ? "num " : "") + "col-" + (c ? c.key : "x") });
+  for (const c of table.columns) head.appendChild(el("th", cls(c), c.label));
   t.appendChild(el("thead")).appendChild(head);
   const body = t.appendChild(el("tbody"));
   for (const row of table.rows) {
     const tr = el("tr");
     row.forEach((cell, i) => {
-      const td = el("td", table.columns[i] && table.columns[i].numeric ? { class: "num" } : {}, cell.text);
+      const td = el("td", cls(table.columns[i]), cell.text);
       const c = cell.cite && citations.find((x) => x.id === cell.cite);
       if (c) td.appendChild(citeLink(c));
       tr.appendChild(td);
