@@ -33,12 +33,24 @@ def table_markdown(table: Table) -> str:
     return title + "\n".join([head, rule, *rows])
 
 
+NUMBER_CHAR = re.compile(r"[\d.,%]")
+
+
 def cut(text: str, limit: int) -> str:
-    """The text cut at the last sentence end within `limit` characters (or at the limit when none is)."""
+    """The text cut at the last sentence end within `limit` characters; when none is, at the limit, moved back so
+    that it never splits a number (a score of 135.20 must not read as 13) or a citation marker, and marked …"""
     if len(text) <= limit:
         return text
     ends = [m.end() for m in SENTENCE_END.finditer(text, 0, limit + 1) if m.end() <= limit]
-    return text[: ends[-1]].rstrip() if ends else text[:limit].rstrip() + "…"
+    if ends:
+        return text[: ends[-1]].rstrip()
+    at = limit
+    while at > 0 and NUMBER_CHAR.match(text[at - 1]) and NUMBER_CHAR.match(text[at]):
+        at -= 1
+    opened = text.rfind("[", 0, at)
+    if opened > text.rfind("]", 0, at):
+        at = opened  # not half a marker
+    return text[:at].rstrip() + "…"
 
 
 def stop_at(text: str, stops: list[str]) -> tuple[str, bool]:

@@ -7,6 +7,7 @@ rules cannot (llm_parse.py) and may reword an answer; it never computes a number
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from assistant.lexicon import Lexicon, load_lexicon
 from assistant.parse import MAX_QUESTION, Parser
 from assistant.query import Query, refuse
 from assistant.slots import Slots
+
+log = logging.getLogger(__name__)
 
 # make_search() -> (search, tokenize) or (search, tokenize, dense): built on the first content question.
 SearchTools = tuple[Search, Tokenize] | tuple[Search, Tokenize, Search]
@@ -85,6 +88,9 @@ class Assistant:
                 results.append(executor.run(q))
             except LookupError as exc:  # a query over data that is not there: an honest refusal, not a 500
                 results.append(executor.run(refuse("not_answerable", q.text, q.lang, detail=str(exc))))
+            except Exception as exc:  # a handler's bug: logged with its query, answered as a refusal, never a 500
+                log.exception("handler %s failed on %s", q.operation, q.to_json())
+                results.append(executor.run(refuse("not_answerable", q.text, q.lang, detail=type(exc).__name__)))
         answer = assemble(text.strip(), queries, results, book, facts, len(self.corpus.records))
         answer.warnings += warnings
         if self.chat is not None and answer.mode != "refusal":

@@ -184,7 +184,7 @@ class Executor:
         measure = q.measure.name if q.measure else "score"
         if measure == "items":
             return self.item_count(q)
-        if measure == "rank":
+        if measure == "rank" and any(isinstance(p, FieldIs) and p.field == "rank" for p in q.predicates):
             return self.rank_list(q)
         ordered = measure if measure in ("score", "coefficient") else "score"
         if not any(isinstance(p, FieldIs) for p in q.predicates):  # every department in scope: what it holds

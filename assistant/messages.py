@@ -10,9 +10,9 @@ import tomllib
 from functools import lru_cache
 from typing import Any
 
-from assistant.settings import PROJECT_ROOT
+from assistant.settings import PROMPTS_DIR
 
-MESSAGES_FILE = PROJECT_ROOT / "prompts" / "ingest_errors.toml"
+MESSAGES_FILE = PROMPTS_DIR / "ingest_errors.toml"  # in the wheel: assistant/prompts
 
 
 @lru_cache(maxsize=1)

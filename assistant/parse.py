@@ -106,8 +106,7 @@ class Parser:
         queries: list[Query] = []
         for s in slots:
             for q in self.compose(s):
-                if not any(_same(q, earlier) for earlier in queries):
-                    queries.append(q)
+                _add(queries, q)
         return queries, slots
 
     def _share_measures(self, slots: list[Slots], history: list[str]) -> None:
@@ -399,13 +398,13 @@ class Parser:
         pairs = self._measure_years(s)
         if not pairs:
             return [base]
-        queries = []
+        queries: list[Query] = []
         counts = [pos for name, pos in s.measures if name == "items_count"]
         for name, year in dict.fromkeys(pairs):
             if year is not None and year not in self.years:
                 continue
             scope = replace(base.scope, years=(year,) if year is not None else base.scope.years)
-            queries.append(replace(base, measure=Measure(name), scope=scope))
+            _add(queries, replace(base, measure=Measure(name), scope=scope))
         if counts and queries:  # "得分、排名和承诺数": the number of items is one of the values asked
             queries.append(replace(base, operation="count", measure=Measure("items")))
         if len({q.measure for q in queries}) < len(queries):  # the same measure in two years: keep each
@@ -413,9 +412,23 @@ class Parser:
         return queries or [base]
 
 
+def _add(queries: list[Query], query: Query) -> None:
+    """Add a query unless an earlier one answers it; a rank answer replaces a score answer of the same scope
+    (it states the score too, and says when the category's ranks are partial)."""
+    for i, earlier in enumerate(queries):
+        if _same(query, earlier):
+            if query.measure and earlier.measure and (earlier.measure.name, query.measure.name) == ("score", "rank"):
+                queries[i] = query
+            return
+    queries.append(query)
+
+
 def _same(a: Query, b: Query) -> bool:
     if a.operation == b.operation == "difference" and a.scope.departments == b.scope.departments:
         return True
+    if a.operation == b.operation == "value" and a.scope == b.scope and a.measure and b.measure and \
+            {a.measure.name, b.measure.name} <= {"score", "rank"}:
+        return True  # a department's score answer states its rank, and its rank answer its score
     if a.operation == b.operation == "status_of" and a.predicates == b.predicates:
         return True
     return a == b or (replace(a, text="") == replace(b, text=""))

@@ -53,6 +53,9 @@ def test_max_tokens_cuts_at_a_sentence_end_and_keeps_the_sources_of_what_is_left
 
 def test_cut_without_a_sentence_end_marks_the_cut():
     assert openai_format.cut("一二三四五六七八九十", 4) == "一二三四…"
+    score = "市文化广电旅游局2022年最终得分为130.34分[1]"
+    assert openai_format.cut(score, 20) == "市文化广电旅游局2022年最终得分为…"  # not "13…"
+    assert openai_format.cut("得分为130.34分[12],排名第3", 13) == "得分为130.34分…"  # not half a marker
     assert openai_format.cut("It was 125.27 points. Then more text", 25) == "It was 125.27 points."
 
 

@@ -437,12 +437,12 @@ def test_numbers_in_the_text(facts_only, question, unit, op, must, rows):
 # ---- several parts, follow-ups ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("question", "operations", "must", "rows"), [
-    ("产业集团得了多少分?它的名次呢?", ["value", "value"], ["123.49", "第15"], scores("产业集团", "商务局")),
+    ("产业集团得了多少分?它的名次呢?", ["value"], ["123.49", "第15"], scores("产业集团", "商务局")),  # one answer
     ("工商联的难度系数是多少?红十字会呢?", ["value", "value"], ["1.1346", "1.1183"],
      coefficients("工商联", "红十字会")),
-    ("区域合作办的得分、排名和承诺数分别是多少?", ["value", "value", "count"], ["122.17", "第16", "5项"],
+    ("区域合作办的得分、排名和承诺数分别是多少?", ["value", "count"], ["122.17", "第16", "5项"],
      scores("商务局") | {(OUT, n) for n in range(43, 48)}),
-    ("What was the Commerce Bureau's score and its rank?", ["value", "value"], ["129.86", "No. 9"], scores("商务局")),
+    ("What was the Commerce Bureau's score and its rank?", ["value"], ["129.86", "No. 9"], scores("商务局")),
     # the second part asks the other end of the same order
     ("系数最大的是谁?最小的呢?", ["max", "min"], ["发展改革委", "1.1599", "红十字会", "1.1183"],
      coefficients("发展改革委", "红十字会")),

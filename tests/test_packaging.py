@@ -4,6 +4,7 @@ and the data of the default run, and answers from any directory."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import shutil
 import subprocess
@@ -65,7 +66,10 @@ def test_a_wheel_built_from_the_tree_answers_from_any_directory(tmp_path):
     assert built.returncode == 0, built.stderr[-3000:]
     wheel = next((tmp_path / "dist").glob("review_assistant-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    templates = {f"assistant/prompts/{p.name}" for p in (ROOT / "prompts").glob("*.j2")}
+    prompts = ROOT / "prompts"
+    templates = {f"assistant/prompts/{p.relative_to(prompts).as_posix()}" for p in prompts.rglob("*")
+                 if p.suffix in (".j2", ".toml")}
+    assert "assistant/prompts/ops/value.j2" in templates and "assistant/prompts/ingest_errors.toml" in templates
     data = {f"assistant/bundled_data/{p.name}" for p in (ROOT / "data").iterdir() if p.suffix in (".txt", ".toml")}
     assert templates and templates <= names
     assert {"assistant/bundled_data/sources.toml", "assistant/bundled_data/lexicon.toml"} <= data <= names
@@ -88,4 +92,12 @@ def test_a_wheel_built_from_the_tree_answers_from_any_directory(tmp_path):
     assert package == str(site / "assistant" / "__init__.py")
     assert data_dir == str(site / "assistant" / "bundled_data")
     assert var_dir == str(tmp_path / "xdg" / "review-assistant")
-    assert '"132.98"' in "\n".join(answer) and '"source": "000_7fc1be17f2f87087.txt"' in "\n".join(answer)
+    body = json.loads("\n".join(answer))
+    assert "132.98" in body["answer"] and body["mode"] == "facts", body["answer"]  # rendered from ops/value.j2
+    assert body["citations"][0]["source"] == "000_7fc1be17f2f87087.txt"
+    bad = elsewhere / "2022_bad.txt"  # ingest's messages come from the wheel's prompts/ingest_errors.toml
+    bad.write_text("部门\t承诺事项\t兑现情况\t最终得分\t类别内排名\n市甲局\t1.一\t完成\t129,86\t1\n", encoding="utf-8")
+    check = subprocess.run([sys.executable, "-c", "import sys\nfrom assistant.cli import main\n"
+                            f"sys.argv = ['review-assistant', 'ingest', '--check', {str(bad)!r}]\nmain()"],
+                           capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120)
+    assert check.returncode == 1 and "decimal comma" in check.stderr and "Traceback" not in check.stderr, check.stderr

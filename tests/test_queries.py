@@ -136,3 +136,23 @@ def test_a_top_n_table_shows_the_rank_the_data_gives_never_an_invented_first(fac
     order = facts_only.ask("Which three departments have the lowest difficulty coefficients in 2023?").table
     assert order is not None and order.columns[0].label == "position"  # coefficients have no rank column
     assert [r[0].text for r in order.rows] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize(("question", "department"), [
+    ("2022年经济建设类排在最后的是哪家单位?", "湖州银行"),
+    ("Who came last in the social development category?", "市人社社保局"),
+])
+def test_ranked_last_is_the_lowest_score(facts_only, question, department):
+    answer = facts_only.ask(question)
+    assert ops(answer) == ["min"] and department in answer.answer, answer.answer
+
+
+def test_a_failing_handler_is_a_logged_refusal_not_an_exception(facts_only, monkeypatch, caplog):
+    from assistant.execute import Executor
+
+    def broken(self, q):
+        raise StopIteration  # what a rank lookup without a rank once raised, as a 500
+
+    monkeypatch.setattr(Executor, "extreme", broken)
+    answer = facts_only.ask("社会发展类得分最高的是谁?")
+    assert answer.mode == "refusal" and "handler max failed" in caplog.text
