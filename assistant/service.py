@@ -44,7 +44,7 @@ class Service:
     """Build it with `Service.from_settings`; the constructor only wires parts already made."""
 
     def __init__(self, settings: Settings, holder: CorpusHolder, chat: Any,
-                 make_stack: Callable[[Corpus], SearchStack], retrieval: Retrieval = "lazy"):
+                 make_stack: Callable[..., SearchStack], retrieval: Retrieval = "lazy"):
         self.settings = settings
         self.holder = holder
         self.chat = chat
@@ -72,12 +72,12 @@ class Service:
 
             chat = chat_model(settings)
 
-        def make_stack(corpus: Corpus) -> SearchStack:
+        def make_stack(corpus: Corpus, prefetch: bool = False) -> SearchStack:
             from assistant.quiet import quiet_libraries
             from assistant.search import build_stack
 
             quiet_libraries(settings.verbose)
-            return build_stack(settings, corpus, client=client, embeddings=embeddings)
+            return build_stack(settings, corpus, client=client, embeddings=embeddings, prefetch=prefetch)
 
         service = cls(settings, CorpusHolder(settings.data_dir), chat, make_stack, retrieval)
         if retrieval == "eager":
@@ -90,10 +90,10 @@ class Service:
 
     # ---- retrieval: built on first use (lazy) or at start-up (eager) -------------------------------
 
-    def _stack_for(self, sync: bool = True) -> SearchStack:
+    def _stack_for(self, sync: bool = True, prefetch: bool = False) -> SearchStack:
         with self._stack_lock:
             if self._stack is None:
-                self._stack = self._make_stack(self.corpus)
+                self._stack = self._make_stack(self.corpus, prefetch=prefetch)
             if sync and not self._synced:
                 from assistant.search import index_corpus
 
@@ -107,12 +107,15 @@ class Service:
         return self._stack_for()
 
     def _search_tools(self) -> tuple[Callable[..., list[Any]], Callable[[str], list[str]]]:
-        stack = self.stack
+        stack = self._stack_for(prefetch=True)  # a question needs search: its model loads meanwhile
         return stack.search, stack.index.tokenizer
 
     def warm_up(self) -> None:
         """Load the model, the index and BM25 now rather than on the first request."""
         stack = self.stack
+        warm = getattr(stack.index.embeddings, "warm", None)
+        if warm is not None:  # e.g. the full tokenizer, which a cold CLI question does without
+            warm()
         stack.hybrid.search("预热 warm up", 1)
         stack.dense.search("warm up", 1)
 

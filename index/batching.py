@@ -18,17 +18,19 @@ from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
+
+from index.embeddings import Embedder
 
 
-class BatchingEmbeddings(Embeddings):
-    """Wraps any `Embeddings`: documents pass through; queries are batched across threads and cached.
+class BatchingEmbeddings(Embedder):
+    """Wraps any `Embedder` (a LangChain `Embeddings`): documents pass through; queries are batched across
+    threads and cached.
 
     The wrapped model's `encode_queries(texts)` is used when it has one (one call for the batch), else
     its `embed_documents` is not usable for queries (prompts differ), so each query is embedded alone.
     """
 
-    def __init__(self, inner: Embeddings, window_ms: float = 2.0, max_batch: int = 16, cache_size: int = 256):
+    def __init__(self, inner: Embedder, window_ms: float = 2.0, max_batch: int = 16, cache_size: int = 256):
         self.inner = inner
         self.window = window_ms / 1000
         self.max_batch = max(1, max_batch)
@@ -47,6 +49,18 @@ class BatchingEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.inner.embed_documents(texts)
+
+    def warm(self) -> None:
+        """Load the wrapped model fully now (a server at start-up)."""
+        warm = getattr(self.inner, "warm", None)
+        if warm is not None:
+            warm()
+
+    def prefetch(self) -> None:
+        """Start loading the wrapped model, when it loads lazily (index.embeddings.LazyEmbeddings)."""
+        start = getattr(self.inner, "prefetch", None)
+        if start is not None:
+            start()
 
     def _cached(self, text: str) -> list[float] | None:
         with self._lock:
