@@ -7,6 +7,7 @@ question that needs retrieval; `retrieval="eager"` (the server) builds them at s
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ class Health:
     data_version: str
     index_version: str
     llm: bool
+    pid: int = 0  # the process that answered (`serve --workers N` runs N of them)
+    index_state: str = ""  # the live collection and what it holds, the same in every process that follows it
 
 
 class Service:
@@ -222,12 +225,13 @@ class Service:
         stack = self._stack
         if stack is None:  # lazy and not needed yet: nothing is wrong
             return Health("ok" if self.retrieval == "lazy" else "degraded", False, len(self.corpus.records), 0,
-                          self.corpus.version, "not loaded", self.chat is not None)
+                          self.corpus.version, "not loaded", self.chat is not None, os.getpid())
         try:
+            stack.index.follow()  # another process may have synced or rebuilt it
             indexed = stack.index.count()
             loaded = indexed > 0
         except Exception:  # the store is down: say so, do not fail the probe
             indexed, loaded = 0, False
         return Health("ok" if loaded else "degraded", loaded, len(self.corpus.records), indexed,
                       self.corpus.version, f"{stack.index.collection.name}@{stack.index.generation}",
-                      self.chat is not None)
+                      self.chat is not None, os.getpid(), stack.index.state or "")

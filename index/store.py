@@ -136,6 +136,13 @@ class Index:
             return True
         return False
 
+    def follow(self) -> bool:
+        """Refresh when the follow interval has passed since the last look (as a search does). True when the
+        index changed."""
+        if self.follow_seconds is not None and time.monotonic() - self._looked >= self.follow_seconds:
+            return self.refresh()
+        return False
+
     def _record(self, held: str | None, collection: str | None = None) -> None:
         """Write what the live collection holds to the pointer (None: a change is under way)."""
         meta: dict[str, Any] = {"collection": collection or self._collection.name}
