@@ -288,9 +288,35 @@ def load(workers: int = 1) -> None:
                     line(f"{label}: p50, 1 client", f"{p50:.0f} ms")
                     line(f"{label}: p50 / p95, 20 clients", f"{statistics.median(many):.0f} / {p95:.0f} ms")
                     line(f"{label}: p95 (20) / p50 (1)", f"{p95 / p50:.1f}x", floor)
+                    if label == "/api/search":
+                        alone, batched = model_costs([f"{q} {n}" for n in range(40) for q in questions])
+                        line("  the model alone: one query / per query in batches of 16",
+                             f"{alone:.1f} / {batched:.1f} ms")
+                        line("  20 clients' queries through the model, against p50 (1)",
+                             f"{20 * batched / p50:.1f}x")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def model_costs(queries: list[str]) -> tuple[float, float]:
+    """The query embedder's own cost, one query per call and per query in calls of 16, measured while the
+    server idles: with 20 clients the model runs all the time, so 20 x the batched cost is a floor on p95."""
+    from assistant.settings import Settings
+    from index.embeddings import load_any
+
+    settings = Settings()
+    model = load_any(settings.embedding_model, settings.models_path, backend=settings.embedding_backend)
+    encode = getattr(model, "encode_queries", None) or (lambda texts: [model.embed_query(t) for t in texts])
+    encode(queries[:16])
+    t = time.perf_counter()
+    for q in queries[16:76]:
+        encode([q])
+    alone = (time.perf_counter() - t) / 60 * 1000
+    t = time.perf_counter()
+    for start in range(76, 396, 16):
+        encode(queries[start : start + 16])
+    return alone, (time.perf_counter() - t) / 320 * 1000
 
 
 def main() -> None:
