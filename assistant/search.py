@@ -34,7 +34,11 @@ class SearchStack:
         if prefetch is not None:  # a cold process: the model loads while BM25 and the snapshot do
             prefetch()
         retriever = self.dense if is_english(query) else self.hybrid
-        return retriever.search(query, k, filters)
+        expecting = getattr(self.index.embeddings, "expecting", None)
+        if expecting is None:
+            return retriever.search(query, k, filters)
+        with expecting():  # the batcher waits for this query while BM25 ranks
+            return retriever.search(query, k, filters)
 
     def retriever(self, name: str) -> Retriever:
         """A retriever by name (hybrid, dense, bm25), for the CLI's --retriever; KeyError when unknown."""

@@ -65,9 +65,11 @@ print(time.perf_counter() - t)
 
 
 def embedders() -> None:
+    from assistant.quiet import quiet_libraries
     from assistant.settings import Settings
     from index.embeddings import load_any
 
+    quiet_libraries()  # no progress bars among the figures
     print("embedders (the built default model; real rows)")
     settings = Settings()
     texts = texts_of_rows()

@@ -7,6 +7,10 @@ waits a few milliseconds for company after the first arrives, takes up to `max_b
 embeds them in one call and hands each caller its own vector; callers that arrive meanwhile form the
 next round. The CPU-bound call thus never runs on an event loop, and never twice at once. A small LRU cache answers a
 repeated query without the model.
+
+Callers that say a query is on its way (`expecting()`, around a search that ranks with BM25 before it embeds)
+let the worker wait for exactly those, at most the window, instead of always waiting the window: a lone request
+starts at once, and under load a round takes every query in flight.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -40,6 +46,9 @@ class BatchingEmbeddings(Embedder):
         self._wake = threading.Condition()  # the queue
         self._worker: threading.Thread | None = None
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._coming = 0  # queries announced by `expecting()` and not queued yet
+        self._announced = False  # some caller announces its queries: wait for those, not a fixed window
+        self._local = threading.local()
         self.calls = 0  # model calls made for queries (for tests and benchmarks)
 
     def __getattr__(self, name: str) -> Any:  # the wrapped model's attributes (prompts, name)
@@ -86,12 +95,31 @@ class BatchingEmbeddings(Embedder):
             return [list(map(float, row)) for row in np.asarray(encode(texts), dtype=np.float32)]
         return [self.inner.embed_query(t) for t in texts]
 
+    @contextmanager
+    def expecting(self) -> Iterator[None]:
+        """Around work that will embed one query in this thread (a search): the batcher waits for it."""
+        with self._wake:
+            self._coming += 1
+            self._announced = True
+        self._local.coming = True
+        try:
+            yield
+        finally:
+            if getattr(self._local, "coming", False):
+                self._local.coming = False
+                with self._wake:
+                    self._coming -= 1
+                    self._wake.notify()
+
     def embed_query(self, text: str) -> list[float]:
         found = self._cached(text)
         if found is not None:
             return list(found)
         mine: Future[list[float]] = Future()
         with self._wake:
+            if getattr(self._local, "coming", False):
+                self._local.coming = False
+                self._coming -= 1
             self._queue.append((text, mine))
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._serve, name="query-batcher", daemon=True)
@@ -100,12 +128,20 @@ class BatchingEmbeddings(Embedder):
         return list(mine.result())
 
     def _serve(self) -> None:
-        """One thread embeds for all: wait for a query, give others `window` to join, embed up to max_batch."""
+        """One thread embeds for all: wait for a query, give others (the announced ones, or any for the whole
+        window) at most `window` to join, embed up to max_batch."""
         while True:
             with self._wake:
                 while not self._queue:
                     self._wake.wait()
-            if self.window > 0:
+                if self._announced:
+                    deadline = time.monotonic() + self.window
+                    while self._coming > 0 and len(self._queue) < self.max_batch:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            break
+                        self._wake.wait(left)
+            if not self._announced and self.window > 0:
                 time.sleep(self.window)
             with self._wake:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
