@@ -19,7 +19,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.audit import AuditLog
 from api.openai_errors import OpenAIError, error_body, is_openai_path
 from assistant import __version__
 from assistant.errors import ReviewError
@@ -30,20 +29,24 @@ STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("review_assistant.api")
 
 
+UPLOADS = "/api/sources"  # the one route whose body is a file: its own limit
+
+
 class BodyLimit:
     """413 for a request body over the limit, whether or not it declares its length."""
 
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int | None = None):
+        self.app, self.limit, self.upload_limit = app, limit, upload_limit or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
         path = scope.get("path", "")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._reject(send, path)
+        limit = self.upload_limit if path == UPLOADS else self.limit
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(send, path, limit)
             return
         body, more = b"", True
         messages: list[Message] = []
@@ -54,8 +57,8 @@ class BodyLimit:
                 break
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.limit:
-                await self._reject(send, path)
+            if len(body) > limit:
+                await self._reject(send, path, limit)
                 return
 
         async def replay() -> Message:
@@ -63,8 +66,8 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Send, path: str) -> None:
-        message = f"request body is larger than {self.limit} bytes"
+    async def _reject(self, send: Send, path: str, limit: int) -> None:
+        message = f"request body is larger than {limit} bytes"
         response = problem(path, 413, message, "body", code="request_too_large")
         await response({"type": "http"}, _no_receive, send)
 
@@ -115,8 +118,11 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not hasattr(app.state, "service"):
-            app.state.service = (make_service or (lambda s: Service.from_settings(s, "eager")))(settings)
-        app.state.audit = AuditLog(settings.audit_path)
+            try:
+                app.state.service = (make_service or (lambda s: Service.from_settings(s, "eager")))(settings)
+            except ReviewError as exc:  # bad data with no good version, or an unwritable audit log: refuse
+                log.error("cannot start: %s", exc.message)
+                raise
         yield
 
     app = FastAPI(title="Review assistant", version=__version__, lifespan=lifespan,
@@ -126,9 +132,11 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
 
     from api.openai_routes import router as openai_router
     from api.routes import health_router, router
+    from api.sources_routes import router as sources_router
 
     app.include_router(health_router)
     app.include_router(router)
+    app.include_router(sources_router)
     app.include_router(openai_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -189,7 +197,7 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
     if settings.cors_origin_list:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     app.add_middleware(ServedBy)
     return app
 

@@ -1,5 +1,5 @@
-"""Dependencies: settings (an @lru_cache get_settings, overridden in tests), the service built by the lifespan,
-the audit log, and the API-key check."""
+"""Dependencies: settings (an @lru_cache get_settings, overridden in tests), the service built by the lifespan
+(which records every answer in the audit log), and the API-key check."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.audit import AuditLog
 from assistant.service import Service
 from assistant.settings import Settings, get_settings
 
@@ -21,11 +20,6 @@ def get_service(request: Request) -> Service:
     return service
 
 
-def get_audit(request: Request) -> AuditLog:
-    audit: AuditLog = request.app.state.audit
-    return audit
-
-
 def require_key(
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -34,11 +28,11 @@ def require_key(
     if not keys:
         return
     given = credentials.credentials if credentials else ""
-    if not any(secrets.compare_digest(given, key) for key in keys):
+    # a header with bytes outside ASCII (read as latin-1) is a wrong key, not a crash of compare_digest
+    if not given.isascii() or not any(secrets.compare_digest(given, key) for key in keys if key.isascii()):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong API key (Authorization: Bearer <key>)",
                             headers={"WWW-Authenticate": "Bearer"})
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
-AuditDep = Annotated[AuditLog, Depends(get_audit)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import StreamingResponse
 
 from api import openai_format, openwebui_tasks
-from api.deps import AuditDep, ServiceDep, SettingsDep, require_key
+from api.deps import ServiceDep, SettingsDep, require_key
 from api.openai_errors import OpenAIError
 from api.schemas import MAX_QUESTION, ChatRequest, ChatResponse, ModelCard, ModelList, OpenAIErrorModel
 
@@ -52,7 +51,7 @@ def _checked(request: ChatRequest) -> tuple[int | None, list[str]]:
 
 @router.post("/chat/completions", response_model=ChatResponse,
              responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream=true"}})
-def chat_completions(request: ChatRequest, service: ServiceDep, audit: AuditDep, settings: SettingsDep):  # type: ignore[no-untyped-def]
+def chat_completions(request: ChatRequest, service: ServiceDep, settings: SettingsDep):  # type: ignore[no-untyped-def]
     """Answers the last user message; the user messages among the last N (a setting) give context (e.g. the
     department). Open WebUI's background tasks (title, tags, follow-ups) get the JSON they ask for."""
     limit, stops = _checked(request)
@@ -70,10 +69,8 @@ def chat_completions(request: ChatRequest, service: ServiceDep, audit: AuditDep,
         if len(question) > MAX_QUESTION:
             raise OpenAIError(400, f"messages[-1].content: at most {MAX_QUESTION} characters",
                               "messages[-1].content", "string_above_max_length")
-        started = time.perf_counter()
-        answer = service.ask(question, history=history)
-        audit.record(answer, "/v1/chat/completions", {"stream": request.stream, "history": len(history),
-                                                      "seconds": round(time.perf_counter() - started, 3)})
+        answer = service.ask(question, history=history, front_end="/v1/chat/completions",
+                             extra={"stream": request.stream})
         result = openai_format.reply(answer, titles, limit, stops)
     if request.stream:
         return StreamingResponse(openai_format.stream(result, model, question, include_usage),

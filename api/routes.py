@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import AuditDep, ServiceDep, require_key
+from api.deps import ServiceDep, require_key
 from api.schemas import (
     AnswerModel,
     AskRequest,
@@ -39,11 +39,11 @@ def health(service: ServiceDep) -> Health:
 
 
 @router.post("/ask", response_model=AnswerModel, tags=["answers"])
-def ask(request: AskRequest, service: ServiceDep, audit: AuditDep) -> JSONResponse:
-    """Answer a question; every claim cites its source row."""
+def ask(request: AskRequest, service: ServiceDep) -> JSONResponse:
+    """Answer a question; every claim cites its source row (and the answer is recorded in the audit log:
+    503 when it cannot be)."""
     filters = request.filters.model_dump(exclude_none=True) if request.filters else None
-    answer = service.ask(request.question, filters=filters)
-    audit.record(answer, "/api/ask", {"filters": filters})
+    answer = service.ask(request.question, filters=filters, front_end="/api/ask")
     return JSONResponse(titled(service, answer.to_json()))
 
 
@@ -89,9 +89,12 @@ def search(
             tags=["sources"])
 def source_line(source: Annotated[str, Path(max_length=300, examples=["000_7fc1be17f2f87087.txt"])],
                 line: Annotated[int, Path(ge=1, le=10_000_000, examples=[21])],
-                service: ServiceDep) -> dict:
-    """The cited row as it stands in the file."""
-    return service.source_line(source, line)
+                service: ServiceDep,
+                version: Annotated[str | None, Query(max_length=20, pattern=r"^v\d+$", examples=["v1"],
+                                                    description="The answer's data_version (default: the one "
+                                                                "being served)")] = None) -> dict:
+    """The cited row as it stands in the published copy of the version the answer used."""
+    return service.source_line(source, line, version)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -128,6 +128,64 @@ class SourceLineModel(BaseModel):
     year: int
     kind: str | None
     record: dict[str, Any] | None
+    data_version: str = ""  # the published version the line was read from
+
+
+class PublishedFileModel(BaseModel):
+    file: str
+    year: int
+    kind: str | None
+    rows_read: int
+    records: int
+    departments: int
+    rejected: int
+    warnings: list[str]
+    changed: bool
+
+
+class ProblemModel(BaseModel):
+    file: str
+    line: int | None
+    sheet: str | None
+    cell: str | None
+    column: str | None
+    message: str
+    text: str  # file:line: column …: message, as the CLI prints it
+
+
+class PublishModel(BaseModel):
+    ok: bool
+    dry_run: bool
+    version: dict[str, Any] | None  # the new version's manifest: version, parent, published_at/by, files
+    files: list[PublishedFileModel]
+    problems: list[ProblemModel]
+    detail: str | None = None
+
+
+class PublishRejectedModel(BaseModel):
+    """422: a rejected publish (every problem; nothing changed), or a form field that is wrong or missing."""
+
+    detail: str
+    field: str | None = None
+    ok: bool = False
+    dry_run: bool = False
+    version: dict[str, Any] | None = None
+    files: list[PublishedFileModel] = []
+    problems: list[ProblemModel] = []
+
+
+class SourceModel(BaseModel):
+    file: str
+    year: int
+    kind: str | None
+    title: str
+    records: int
+
+
+class SourcesModel(BaseModel):
+    data_version: str
+    sources: list[SourceModel]
+    versions: list[dict[str, Any]]
 
 
 class ErrorModel(BaseModel):

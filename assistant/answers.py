@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.content import ContentFinder, Search, Tokenize
+from assistant.content import ContentFinder, Search, TextIndex, Tokenize
 from assistant.contract import Answer, CitationBook, Fact
 from assistant.corpus import Corpus
 from assistant.execute import Executor, Result
@@ -36,6 +36,7 @@ class Assistant:
         self.corpus = corpus
         self._make_search = make_search
         self._tools: SearchTools | None = None
+        self._text_index: TextIndex | None = None  # every row's normalised text, for set scans; built once
         self.chat = chat
         self.lexicon = lexicon or getattr(corpus, "lexicon", None) or default_lexicon(corpus)
         self.parser = Parser(self.lexicon, corpus.directory, sorted({r.year for r in corpus.records}),
@@ -49,9 +50,14 @@ class Assistant:
     def finder(self, needs_search: bool) -> ContentFinder:
         tools = self.tools() if needs_search else None
         if tools is None:
-            return ContentFinder(self.corpus, self.lexicon)
+            return ContentFinder(self.corpus, self.lexicon, text_index=self.text_index)
         dense = tools[2] if len(tools) > 2 else None
-        return ContentFinder(self.corpus, self.lexicon, tools[1], tools[0], dense)
+        return ContentFinder(self.corpus, self.lexicon, tools[1], tools[0], dense, self.text_index)
+
+    def text_index(self) -> TextIndex:
+        if self._text_index is None:
+            self._text_index = TextIndex(self.corpus.records)
+        return self._text_index
 
     def parse(self, text: str, history: list[str] | None = None, filters: dict[str, Any] | None = None
               ) -> tuple[list[Query], list[Slots]]:

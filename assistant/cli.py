@@ -70,10 +70,11 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def _service(retrieval: Retrieval = "lazy") -> Service:
+def _service(retrieval: Retrieval = "lazy", audit: bool = False) -> Service:
+    """`audit`: record answers in the audit log (checked writable first); only commands that answer do."""
     from assistant.service import Service
 
-    return Service.from_settings(get_settings(), retrieval)
+    return Service.from_settings(get_settings(), retrieval, audit=audit)
 
 
 @app.command()
@@ -262,6 +263,7 @@ def ask(
     as_json: JsonOpt = False,
     jsonl: Annotated[str | None, typer.Option("--jsonl", help="'-': one question per line on stdin, "
                                                                "one answer object per line out")] = None,
+    no_audit: Annotated[bool, typer.Option("--no-audit", help="Do not record the answers in the audit log")] = False,
 ) -> None:
     """Answer a question with cited rows (facts, retrieval, or an honest refusal)."""
     if jsonl is not None and jsonl != "-":
@@ -270,19 +272,21 @@ def ask(
     if jsonl is None and not question:
         errors.print("[red]error[/red] give a QUESTION, or --jsonl - to read questions from standard input")
         raise typer.Exit(2)
-    service = _service()
+    service = _service(audit=not no_audit)
     if jsonl is not None:
-        for line in sys.stdin:
-            if line.strip():
-                text = line.strip()
-                if text.startswith("{"):
-                    given = json.loads(text)
-                    text = given.get("q") or given.get("question", "")
-                sys.stdout.write(json.dumps(service.titled(service.ask(text).to_json()), ensure_ascii=False) + "\n")
-                sys.stdout.flush()
+        for number, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                text, history = _jsonl_question(line.strip())
+                body = service.titled(service.ask(text, history=history, front_end="cli --jsonl").to_json())
+            except (_BadLine, ReviewError) as exc:  # this line fails; the batch goes on
+                body = {"error": exc.message, "line": number}
+            sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
         return
     assert question is not None
-    answer = service.ask(question)
+    answer = service.ask(question, front_end="cli")
     if as_json:
         _print_json(service.titled(answer.to_json()))
         return
@@ -294,6 +298,33 @@ def ask(
                           markup=False, style="dim")
     for warning in answer.warnings:
         errors.print(f"warning: {warning}", markup=False)
+
+
+class _BadLine(ReviewError):
+    pass
+
+
+def _jsonl_question(text: str) -> tuple[str, list[str]]:
+    """A line of `ask --jsonl -`: a plain question, or {"question" (or "q"): str, "history"?: [str]}."""
+    if not text.startswith(("{", "[", '"')):
+        return text, []
+    try:
+        given = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _BadLine(f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(given, dict):
+        raise _BadLine("a JSON line must be an object with a \"question\"")
+    question = given.get("question", given.get("q"))
+    if question is None:
+        raise _BadLine("missing \"question\"")
+    if not isinstance(question, str) or not question.strip():
+        raise _BadLine("\"question\" must be a non-empty string")
+    if len(question) > 1000:
+        raise _BadLine("\"question\" is longer than 1000 characters")
+    history = given.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        raise _BadLine("\"history\" must be a list of strings")
+    return question.strip(), history
 
 
 @app.command()
@@ -332,6 +363,116 @@ def eval_command(
         raise typer.Exit(1)
 
 
+def _uploads(paths: list[Path], year: int | None, kind: str | None, title: str | None) -> list[Any]:
+    from assistant.versions import Upload
+
+    return [Upload(p, p.name, year, kind, title) for p in paths]
+
+
+def _print_publish(report: Any) -> None:
+    from rich.markup import escape
+
+    table = Table("file", "year", "kind", "rows read", "records", "departments", "rejected", "changed")
+    for f in report.files:
+        table.add_row(f.file, str(f.year or "?"), f.kind or "?", str(f.rows_read), str(f.records),
+                      str(f.departments), str(f.rejected), "yes" if f.changed else "")
+        for warning in f.warnings:
+            errors.print(f"[yellow]warning[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
+    console.print(table)
+
+
+@app.command()
+def publish(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files to add to (or replace in) the current version; "
+                                                            "none: the data folder as it stands")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="The files' year (default: the name's, or the "
+                                                            "same-named file's)")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="outcomes or targets (default: from the header)")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="The document's title in citations")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report only")] = False,
+) -> None:
+    """Validate and publish a new data version; running servers take it within seconds. Nothing changes
+    unless every row of every file is a record."""
+    import getpass
+
+    if kind is not None and kind not in ("outcomes", "targets"):
+        errors.print("[red]error:[/red] --kind must be outcomes or targets")
+        raise typer.Exit(2)
+    service = _service()
+    report = service.publish(_uploads(paths or [], year, kind, title), f"{getpass.getuser()} (cli)", dry_run,
+                             folder=not paths)
+    _print_publish(report)
+    if report.problems:
+        raise _fail(IngestError(report.problems))
+    if report.version is not None:
+        console.print(f"published {report.version['version']} (was {report.version['parent']})", highlight=False)
+    else:
+        console.print("valid: nothing published (--dry-run)", highlight=False)
+
+
+@app.command()
+def line(
+    source: Annotated[str, typer.Argument(help="The cited file, as citations name it")],
+    number: Annotated[int, typer.Argument(help="The cited line (xlsx: row)", min=1)],
+    version: Annotated[str | None, typer.Option("--version", help="The answer's data_version (default: the one "
+                                                                  "being served)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A cited row as the version the answer used publishes it (decoded as at ingest), with its record."""
+    row = _service().source_line(source, number, version)
+    if as_json:
+        _print_json(row)
+        return
+    console.print(f"{row['title'] or source} ({source}:{number}, {row['data_version']})", highlight=False,
+                  markup=False, style="dim")
+    console.print(row["raw"] if row["raw"] is not None else (row["record"] or {}).get("text", ""), highlight=False,
+                  markup=False)
+
+
+@app.command()
+def versions(as_json: JsonOpt = False) -> None:
+    """The published data versions, the one served marked *."""
+    found = _service().versions()
+    if as_json:
+        _print_json(found)
+        return
+    table = Table("", "version", "published", "by", "files")
+    for v in found:
+        table.add_row("*" if v["current"] else "", v["version"], v["published_at"], v["published_by"],
+                      ", ".join(f"{f['file']} ({f['sha256'][:8]})" for f in v["files"]))
+    console.print(table)
+
+
+@app.command()
+def rollback(version: Annotated[str, typer.Argument(help="A published version: v1, v2 …")]) -> None:
+    """Serve an earlier published version again (running servers follow within seconds)."""
+    info = _service().rollback(version)
+    console.print(f"serving {info['version']} (published {info['published_at']} by {info['published_by']})",
+                  highlight=False)
+
+
+@app.command()
+def audit(
+    last: Annotated[int, typer.Option("--last", min=1, help="How many records")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """The last records of the audit log: time, front end, data version, question and citations."""
+    from assistant.audit import AuditLog
+
+    settings = get_settings()
+    records = AuditLog(settings.audit_path, settings.audit_max_bytes, settings.audit_backups).last(last)
+    if as_json:
+        _print_json(records)
+        return
+    table = Table("time", "front end", "version", "question", "cited")
+    for r in records:
+        cited = ", ".join(f"{c['source']}:{c['line']}" for c in r.get("citations", []))
+        question = (" / ".join(r.get("history", [])) + " / " if r.get("history") else "") + r.get("question", "")
+        table.add_row(r.get("time", ""), r.get("front_end", r.get("route", "")), r.get("data_version", ""),
+                      question, cited)
+    console.print(table)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Default 127.0.0.1 (REVIEW_ASSISTANT_HOST)")] = None,
@@ -349,7 +490,8 @@ def serve(
     if workers > 1:
         _serve_workers(host, port, workers)
         return
-    service = _service("eager")  # before uvicorn: a bad source is an `error:` line here, not a startup traceback
+    # before uvicorn: bad data (with no good version) or an unwritable audit log is an `error:` line here
+    service = _service("eager", audit=True)
     app = create_app(settings, make_service=lambda _: service)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
 

@@ -4,13 +4,17 @@ paraphrases above a threshold), and content lookups that quote the clause holdin
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from assistant.corpus import Corpus
 from assistant.lexicon import Lexicon
+from assistant.quantities import Quantity
 from assistant.query import Measure, Query
 from assistant.records import Commitment
 from assistant.status import Status, outcome_status
@@ -29,6 +33,99 @@ Tokenize = Callable[[str], list[str]]
 
 def norm(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+SAMPLE = 400_000  # characters of the joined text that estimate how common a word is
+
+
+class TextIndex:
+    """Every row's normalised title and text in one string, so that finding the rows that hold a phrase is one
+    scan in C rather than a Python loop over the rows (a set question over 100,000 rows)."""
+
+    def __init__(self, records: Sequence[Commitment]):
+        texts = [norm(f"{r.title}{r.text}") for r in records]
+        self.records = records
+        self.position = {id(r): i for i, r in enumerate(records)}
+        self.starts: list[int] = []
+        at = 0
+        for t in texts:
+            self.starts.append(at)
+            at += len(t) + 1
+        self.joined = "\0".join(texts)  # NUL never survives norm() in a row or a phrase
+        self._sample = self.joined[:SAMPLE]
+        self._numbers: NumberIndex | None = None
+
+    def numbers(self) -> NumberIndex:
+        """The numbers of every row's text by unit and value, built on the first question that compares one."""
+        if self._numbers is None:
+            self._numbers = NumberIndex(self.records)
+        return self._numbers
+
+    def text(self, row: int) -> str:
+        end = self.starts[row + 1] - 1 if row + 1 < len(self.starts) else len(self.joined)
+        return self.joined[self.starts[row]:end]
+
+    def rows_with_most(self, words: Sequence[str], needed: int) -> set[int]:
+        """The rows that hold at least `needed` of `words`. Only the rarest words are scanned for (a row must
+        hold one of the len(words) - needed + 1 rarest); the candidates are then checked one by one."""
+        order = sorted(set(words), key=self._sample.count)  # how common, estimated on a sample
+        if needed > len(order) or needed <= 0:
+            return set()
+        candidates = set().union(*(self.rows_with(w) for w in order[: len(order) - needed + 1]))
+        if needed == 1:
+            return candidates
+        return {row for row in candidates if sum(1 for w in order if w in self.text(row)) >= needed}
+
+    def rows_with(self, wanted: str) -> set[int]:
+        """The positions of the rows whose normalised text holds `wanted`."""
+        found: set[int] = set()
+        if not wanted:
+            return found
+        at = self.joined.find(wanted)
+        while at != -1:
+            row = bisect_right(self.starts, at) - 1
+            found.add(row)
+            after = self.starts[row + 1] if row + 1 < len(self.starts) else len(self.joined)
+            at = self.joined.find(wanted, after)
+        return found
+
+
+def number_key(quantity: Quantity) -> tuple[str, bool]:
+    """The base unit (元 dropped: 亿 and 亿元 are one money unit) and whether a magnitude (万, 亿) is written."""
+    return quantity.base_unit.removesuffix("元") or quantity.base_unit, bool(quantity.magnitude)
+
+
+class NumberIndex:
+    """Every number in the rows' text (dates left out), by unit, sorted by its value in base units: a
+    comparison (超过1000家, at least 300亿元) is a range of one sorted list, not a parse of every row."""
+
+    def __init__(self, records: Sequence[Commitment]):
+        from assistant.quantities import quantities
+
+        found: dict[tuple[str, bool], list[tuple[Decimal, int, Quantity]]] = {}
+        for i, r in enumerate(records):
+            for q in quantities(r.text):
+                if not q.is_date:
+                    found.setdefault(number_key(q), []).append((q.scaled(), i, q))
+        self.records = records
+        self.lists = {key: sorted(entries, key=lambda e: (e[0], e[1], e[2].start)) for key, entries in found.items()}
+        self.values = {key: [e[0] for e in entries] for key, entries in self.lists.items()}
+
+    def between(self, unit: tuple[str, bool], low: Decimal | None, high: Decimal | None, low_open: bool,
+                high_open: bool) -> list[tuple[int, Quantity]]:
+        """(row, number) for the numbers of the unit within the bounds: a bare number only where a magnitude is
+        written on both sides (a sum of money), any magnitude for a unit (家, 户, %)."""
+        keys = [(unit[0], True)] if not unit[0] else [(unit[0], True), (unit[0], False)]
+        if not unit[0] and not unit[1]:
+            return []
+        out = []
+        for key in keys:
+            values, entries = self.values.get(key, []), self.lists.get(key, [])
+            start = 0 if low is None else (bisect_right(values, low) if low_open else bisect_left(values, low))
+            end = len(values) if high is None else (bisect_left(values, high) if high_open else
+                                                    bisect_right(values, high))
+            out += [(row, q) for _, row, q in entries[start:end]]
+        return sorted(out, key=lambda pair: (pair[0], pair[1].start))
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -54,6 +151,14 @@ def clauses(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
     if end > s:
         spans.append((s, end))
     return spans
+
+
+def clause_at(text: str, at: int) -> str:
+    """The clause of the text that holds position `at` (the span of clauses() around it), found by a few
+    searches in C rather than a walk over every character."""
+    start = max(text.rfind(ch, 0, at) for ch in CLAUSE_END) + 1
+    ends = [i for i in (text.find(ch, at) for ch in CLAUSE_END) if i != -1]
+    return text[start:min(ends) if ends else len(text)]
 
 
 def first_quote(record: Commitment) -> str:
@@ -97,8 +202,11 @@ def supported(question: str, record: Commitment) -> bool:
 
 class ContentFinder:
     def __init__(self, corpus: Corpus, lexicon: Lexicon, tokenize: Tokenize | None = None,
-                 search: Search | None = None, dense: Search | None = None):
+                 search: Search | None = None, dense: Search | None = None,
+                 text_index: Callable[[], TextIndex] | None = None):
         self.corpus, self.lex = corpus, lexicon
+        # every row's normalised text, built once per corpus by the caller and kept across questions
+        self._text_index = text_index or (lambda: TextIndex(corpus.records))
         self.tokenize = tokenize or (lambda text: re.findall(r"[\u4e00-\u9fff]{2,}|[A-Za-z]+|\d+(?:\.\d+)?", text))
         self.search, self.dense = search, dense
         self.last_search: dict[str, Any] = {}
@@ -107,25 +215,32 @@ class ContentFinder:
     def can_search(self) -> bool:
         return self.search is not None
 
+    def numbers(self) -> NumberIndex:
+        """Every number of every row, by unit and value (kept with the text index across questions)."""
+        return self._text_index().numbers()
+
     # ---- sets ----------------------------------------------------------------------------------------
 
-    def exact(self, rows: Sequence[Commitment], phrase: str) -> list[Commitment]:
+    def _in_scope(self, rows: Sequence[Commitment], hits: set[int]) -> list[Commitment]:
+        """The rows among `rows` whose positions are in `hits`, in corpus order."""
+        index = self._text_index()
+        scope = {index.position.get(id(r), -1) for r in rows} if len(hits) > 0 else set()
+        return [index.records[i] for i in sorted(hits & scope)]
+
+    def _fuzzy_hits(self, phrase: str, coverage: float = 0.75) -> set[int]:
         wanted = norm(phrase)
-        return [r for r in rows if wanted and wanted in norm(f"{r.title}{r.text}")]
+        pairs = {wanted[i:i + 2] for i in range(len(wanted) - 1)}
+        if len(pairs) < 3:
+            return set()
+        return self._text_index().rows_with_most(sorted(pairs), math.ceil(coverage * len(pairs)))
+
+    def exact(self, rows: Sequence[Commitment], phrase: str) -> list[Commitment]:
+        return self._in_scope(rows, self._text_index().rows_with(norm(phrase)))
 
     def fuzzy(self, rows: Sequence[Commitment], phrase: str, coverage: float = 0.75) -> list[Commitment]:
         """Rows that hold nearly all of the phrase's character pairs: a quote with a word more or less
         (资产总量保5争4 against 资产总量实现“保5争4”)."""
-        wanted = norm(phrase)
-        pairs = {wanted[i:i + 2] for i in range(len(wanted) - 1)}
-        if len(pairs) < 3:
-            return []
-        found = []
-        for r in rows:
-            text = norm(f"{r.title}{r.text}")
-            if sum(1 for p in pairs if p in text) / len(pairs) >= coverage:
-                found.append(r)
-        return found
+        return self._in_scope(rows, self._fuzzy_hits(phrase, coverage))
 
     def phrase_rows(self, rows: Sequence[Commitment], phrase: str) -> list[tuple[Commitment, str]]:
         """Exact matches; if there are none, near-exact ones."""
@@ -144,20 +259,29 @@ class ContentFinder:
         if not exact_only:
             tokens = [t for t in self.tokenize(phrase) if len(t) >= 2 and not GENERIC.fullmatch(t)]
             if len(tokens) >= 2:
-                for r in rows:
-                    text = norm(f"{r.title}{r.text}")
-                    if (r.source, r.line) not in found and all(norm(t) in text for t in tokens):
-                        found[(r.source, r.line)] = (r, "tokens")
+                index = self._text_index()
+                words = {norm(t) for t in tokens}
+                holding = index.rows_with_most(sorted(words), len(words))
+                for r in self._in_scope(rows, holding):
+                    found.setdefault((r.source, r.line), (r, "tokens"))
+            groups = self.lex.english_terms(phrase) if phrase.isascii() else []
+            if groups:  # an English concept: rows that say each of its words in one of the lexicon's Chinese terms
+                index = self._text_index()
+                holding = set.intersection(*(set().union(*(index.rows_with(norm(t)) for t in group))
+                                             for group in groups))
+                for r in self._in_scope(rows, holding):
+                    found.setdefault((r.source, r.line), (r, "lexicon"))
             if self.dense is not None:
                 allowed = {(r.source, r.line) for r in rows}
-                for hit in self.dense(phrase, 20, filters):
+                query = self.lex.expand_english(phrase) if groups else phrase
+                for hit in self.dense(query, 20, filters):
                     key = (str(hit.metadata.get("source")), int(hit.metadata.get("line") or 0))
                     if key in allowed and key not in found and float(hit.score) >= DENSE_THRESHOLD:
                         record = self.corpus.record_at(*key)
                         if record is not None:
                             found[key] = (record, "dense")
-        order = {(r.source, r.line): i for i, r in enumerate(rows)}
-        return sorted(found.values(), key=lambda pair: order.get((pair[0].source, pair[0].line), 0))
+        position = self._text_index().position
+        return sorted(found.values(), key=lambda pair: position.get(id(pair[0]), 0))
 
     def phrase_clause(self, record: Commitment, phrase: str) -> str:
         """The sentence (narrowed to clauses if long) of the text that holds the phrase."""
@@ -165,6 +289,8 @@ class ContentFinder:
         at = text.find(phrase)
         if at < 0:
             tokens = [t for t in self.tokenize(phrase) if len(t) >= 2]
+            if phrase.isascii():  # an English concept: where its Chinese terms are
+                tokens += [t for group in self.lex.english_terms(phrase) for t in group]
             at = next((text.find(t) for t in tokens if t in text), -1)
         if at < 0:
             return first_quote(record)

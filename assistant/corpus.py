@@ -56,12 +56,13 @@ def data_version(data_dir: Path, sources: list[Source]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_corpus(data_dir: Path) -> Corpus:
-    """Raises IngestError (every problem, with file and line) if any source is bad."""
+def load_corpus(data_dir: Path, version: str | None = None) -> Corpus:
+    """Raises IngestError (every problem, with file and line) if any source is bad. `version`: the published
+    version's id (assistant.versions), else a digest of the folder's files."""
     sources = load_manifest(data_dir)
     records = tuple(r for report in ingest(sources) for r in report.records)
     directory = load_directory(data_dir, known=dict.fromkeys(r.department for r in records))
-    return Corpus(records, tuple(sources), directory, data_version(data_dir, sources), data_dir,
+    return Corpus(records, tuple(sources), directory, version or data_version(data_dir, sources), data_dir,
                   load_lexicon(data_dir))
 
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from assistant.content import ContentFinder, sentence_statuses
+from assistant.content import ContentFinder, NumberIndex, sentence_statuses
 from assistant.contract import Cell, CitationBook, Column, Fact, Table
 from assistant.corpus import Corpus
 from assistant.facts import DepartmentRow, item_statuses, score_stats
 from assistant.lexicon import Lexicon
-from assistant.query import FieldIs, Query, Scope, StatusIs, TextAbout, TextContains
+from assistant.quantities import Quantity
+from assistant.query import FieldIs, NumberInText, Query, Scope, StatusIs, TextAbout, TextContains
 from assistant.render import render
 from assistant.schema import label, spec
 
@@ -43,6 +44,7 @@ class Executor:
     def __init__(self, corpus: Corpus, lexicon: Lexicon, book: CitationBook, facts: list[Fact],
                  content: ContentFinder | None):
         self.corpus, self.lex, self.book, self.facts, self.content = corpus, lexicon, book, facts, content
+        self._noted = set(facts)  # the facts already noted, for a constant-time check (a mean over 10k rows)
         self.handlers: dict[str, Callable[[Query], Result]] = {
             "value": self.value, "list": self.select, "count": self.select, "sum": self.aggregate,
             "mean": self.aggregate, "min": self.extreme, "max": self.extreme, "top": self.extreme,
@@ -65,7 +67,8 @@ class Executor:
         cite = self.book.cite(record, label(measure), str(value), line=d.line)
         fact = Fact(label(measure), value if value is not None else "", (cite,), d.department, d.year,
                     spec(measure).unit)
-        if fact not in self.facts:
+        if fact not in self._noted:
+            self._noted.add(fact)
             self.facts.append(fact)
         return cite
 
@@ -76,7 +79,8 @@ class Executor:
     def refusal(self, q: Query, reason: str, **params: Any) -> Result:
         self.computed("检索的记录数", len(self.corpus.records), [], "every row of every source")
         defaults: dict[str, Any] = {"nearest": [], "suggestions": [], "department": "", "years": (), "have": (),
-                                    "measure_years": (), "scanned": 0, "detail": "", "name": "", "phrase": ""}
+                                    "measure_years": (), "scanned": 0, "detail": "", "name": "", "phrase": "",
+                                    "above": False, "first": None}
         text = render("refusal.j2", lang=q.lang, reason=reason, p={**defaults, **params},
                       searched_rows=len(self.corpus.records),
                       scope=_scope_text(q.scope))
@@ -165,16 +169,26 @@ class Executor:
         return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts")
 
     def select(self, q: Query) -> Result:
+        anchored = [p for p in q.predicates if isinstance(p, FieldIs) and p.of]
+        if anchored:
+            return self.relative(q, anchored[0])
+        return self.select_resolved(q)
+
+    def select_resolved(self, q: Query) -> Result:
         if any(isinstance(p, StatusIs) for p in q.predicates):
             return self.status_list(q)
         if any(isinstance(p, TextContains | TextAbout) for p in q.predicates):
             return self.matches(q)
+        if any(isinstance(p, NumberInText) for p in q.predicates):
+            return self.numbers(q)
         measure = q.measure.name if q.measure else "score"
         if measure == "items":
             return self.item_count(q)
         if measure == "rank":
             return self.rank_list(q)
         ordered = measure if measure in ("score", "coefficient") else "score"
+        if not any(isinstance(p, FieldIs) for p in q.predicates):  # every department in scope: what it holds
+            ordered = self._held(q, ordered, q.scope)
         everything = self.rows(q, ordered, predicates=False)
         if not everything:
             return self.unavailable(q, ordered)
@@ -187,6 +201,20 @@ class Executor:
                       measure=ordered, label=label(ordered), label_en=spec(ordered).english,
                       unit=spec(ordered).unit, count=q.operation == "count", scope=_scope_text(q.scope))
         return Result(text, "facts" if chosen else "refusal", self.table(cited, ordered, q))
+
+    def relative(self, q: Query, p: FieldIs) -> Result:
+        """Departments above (or below) one department's own value, in the same year: its value, cited, is
+        the threshold."""
+        assert p.of is not None
+        anchor = [d for d in self.rows(q, p.field, dataclasses.replace(q.scope, departments=(p.of,)), predicates=False)]
+        if not anchor:
+            return self.unavailable(q, p.field, p.of)
+        base = anchor[0]
+        self.cite(base, p.field)
+        threshold = FieldIs(p.field, p.op, Decimal(value_of(base, p.field) or 0), of=p.of)
+        others = tuple(x for x in q.predicates if x is not p)
+        scope = dataclasses.replace(q.scope, years=(base.year,))
+        return self.select_resolved(dataclasses.replace(q, predicates=(threshold, *others), scope=scope))
 
     def rank_list(self, q: Query) -> Result:
         """Who holds rank N: from the rank column, per category; a rank the excerpt lacks is refused."""
@@ -206,14 +234,24 @@ class Executor:
         return Result(text, "facts" if found else "refusal")
 
     def table(self, cited: list[tuple[DepartmentRow, int]], measure: str, q: Query,
-              extra: dict[str, str] | None = None) -> Table:
-        columns = [Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
-                   Column(measure, label(measure) if q.lang == "zh" else spec(measure).english, True)]
+              extra: dict[str, str] | None = None, order: tuple[Column, list[Cell]] | None = None) -> Table:
+        """Departments with the measure, each cell cited. `order`: a first column that says where each stands
+        (the rank the table gives, or the position in this answer's order), then the category when the rows
+        span several."""
+        zh = q.lang == "zh"
+        several = order is not None and len({(d.year, d.category) for d, _ in cited}) > 1
+        columns = ([order[0]] if order is not None else []) + \
+            ([Column("category", "类别" if zh else "category")] if several else []) + \
+            [Column("department", label("department") if zh else spec("department").english),
+             Column("year", "年份" if zh else "year"),
+             Column(measure, label(measure) if zh else spec(measure).english, True)]
         rows = []
-        for d, cite in cited:
+        for i, (d, cite) in enumerate(cited):
             value = value_of(d, measure)
-            rows.append([Cell(d.department, cite=cite), Cell(str(d.year)),
-                         Cell(str(value), float(value) if value is not None else None, cite)])
+            rows.append(([order[1][i]] if order is not None else [])
+                        + ([Cell(d.category or "")] if several else [])
+                        + [Cell(d.department, cite=cite), Cell(str(d.year)),
+                           Cell(str(value), float(value) if value is not None else None, cite)])
         title = render("ops/table_title.j2", lang=q.lang, operation=q.operation, label=label(measure),
                        label_en=spec(measure).english, scope=_scope_text(q.scope))
         return Table(columns, rows, title, measure if q.operation in ("list", "max", "min", "top", "bottom",
@@ -261,32 +299,42 @@ class Executor:
         if not self.rows(q, measure):
             return self.unavailable(q, measure)
         want_max = q.operation in ("max", "top")
+        whole = q.operation in ("top", "bottom") and q.n == 0  # a whole ranking
         q = dataclasses.replace(q, ascending=not want_max)
         n = q.n or 1
-        out, cited_all = [], []
+        out, cited_all, ranks, places = [], [], list[Cell](), list[Cell]()
         for year, category, group in self.ordered(q, measure):
-            cutoff = value_of(group[min(n, len(group)) - 1], measure)
+            cutoff = value_of(group[len(group) - 1 if whole else min(n, len(group)) - 1], measure)
             chosen = [d for d in group if (value_of(d, measure) or 0) >= (cutoff or 0)] if want_max else \
                 [d for d in group if (value_of(d, measure) or 0) <= (cutoff or 0)]
             cited = [(d, self.cite(d, measure), self.cite(d, "rank") if d.rank is not None else None)
                      for d in chosen]
             cited_all += [(d, c) for d, c, _ in cited]
+            ranks += [Cell(str(d.rank), d.rank, rc) for d, _, rc in cited]
+            places += [Cell(str(p), p) for p in _places([value_of(d, measure) for d in chosen])]
             others = [(d, self.cite(d, measure)) for d in group if d not in chosen] if q.scope.departments else []
             note = self.partial_note(q, year, category) if want_max and measure == "score" else ""
             out.append({"year": year, "category": category, "rows": cited, "count": len(group), "note": note,
                         "others": others})
             self.computed("比较范围", len(group), [c for _, c, _ in cited],
                           f"{'max' if want_max else 'min'} of {label(measure)}, ties included", year=year)
-        text = render("ops/extreme.j2", lang=q.lang, groups=out, top=want_max, n=n if q.operation in ("top", "bottom")
-                      else None, label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
-                      named=bool(q.scope.departments))
-        return Result(text, table=self.table(cited_all, measure, q))
+        text = render("ops/extreme.j2", lang=q.lang, groups=out, top=want_max, whole=whole,
+                      n=n if q.operation in ("top", "bottom") and not whole else None, label=label(measure),
+                      label_en=spec(measure).english, unit=spec(measure).unit, named=bool(q.scope.departments))
+        order: tuple[Column, list[Cell]] | None = None
+        if q.operation in ("top", "bottom"):  # the table's own rank where every row has one, never an invented 1st
+            zh = q.lang == "zh"
+            order = (Column("rank", label("rank") if zh else spec("rank").english, True), ranks) \
+                if measure == "score" and all(c.value is not None for c in ranks) else \
+                (Column("position", "顺序" if zh else "position", True), places)
+        return Result(text, table=self.table(cited_all, measure, q, order=order))
 
     def nth(self, q: Query) -> Result:
         """The Nth from the top (or the bottom), with ties sharing a place; honest about excerpts."""
         assert q.measure is not None and q.n is not None
         measure = q.measure.name if q.measure.name in ("score", "coefficient") else "score"
         out = []
+        placed: list[tuple[int, DepartmentRow, int]] = []
         for year, category, group in self.ordered(q, measure):
             note = ""
             if not q.ascending and measure == "score" and category is not None:
@@ -295,15 +343,32 @@ class Executor:
                     out.append({"year": year, "category": category, "rows": [], "count": len(group), "note": note})
                     continue
             places = _competition_places(group, measure)
-            rows = [(d, self.cite(d, measure)) for d, place in places if place == q.n]
+            held = max((place for _, place in places if place <= q.n), default=None) if q.n <= len(group) else None
+            rows = [(d, self.cite(d, measure)) for d, place in places if place == held]  # a tie spans the Nth
             out.append({"year": year, "category": category, "rows": rows, "count": len(group), "note": ""})
+            placed += [(held or q.n, d, c) for d, c in rows]
             if rows:
                 self.computed("排序位置", q.n, [c for _, c in rows], f"ordered by {label(measure)} "
                               f"{'ascending' if q.ascending else 'descending'}; ties share a place", year=year)
         found = any(g["rows"] for g in out)
         text = render("ops/nth.j2", lang=q.lang, groups=out, n=q.n, ascending=q.ascending, label=label(measure),
                       label_en=spec(measure).english, unit=spec(measure).unit)
-        return Result(text, "facts" if found else "refusal")
+        return Result(text, "facts" if found else "refusal", self.placed_table(placed, measure, q) if found else None)
+
+    def placed_table(self, placed: list[tuple[int, DepartmentRow, int]], measure: str, q: Query) -> Table:
+        """Rows with their place in the order the answer counted (from the top, or from the bottom when the
+        query counts from the lowest), the department and the value, each cell cited."""
+        columns = [Column("place", "位次" if q.lang == "zh" else "place", True),
+                   Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
+                   Column(measure, label(measure) if q.lang == "zh" else spec(measure).english, True)]
+        rows = []
+        for place, d, cite in placed:
+            value = value_of(d, measure)
+            rows.append([Cell(str(place), place, cite), Cell(d.department, cite=cite), Cell(str(d.year)),
+                         Cell(str(value), float(value) if value is not None else None, cite)])
+        title = render("ops/table_title.j2", lang=q.lang, operation=q.operation, label=label(measure),
+                       label_en=spec(measure).english, scope=_scope_text(q.scope))
+        return Table(columns, rows, title, measure)
 
     def next(self, q: Query) -> Result:
         """The department(s) right after the anchor in the order of a measure (仅次于)."""
@@ -319,15 +384,19 @@ class Executor:
         below = [d for d in peers if (value_of(d, measure) or 0) < v] if not q.ascending else \
             [d for d in peers if (value_of(d, measure) or 0) > v]
         if not below:
-            return self.refusal(q, "nothing_next", department=q.anchor, measure=label(measure))
+            ranks = sorted(d.rank for d in peers if d.rank is not None) if measure == "score" else []
+            return self.refusal(q, "nothing_next", department=q.anchor, measure=label(measure), above=q.ascending,
+                                first=ranks[0] if ranks else None)
         target = max(value_of(d, measure) or 0 for d in below) if not q.ascending else \
             min(value_of(d, measure) or 0 for d in below)
         chosen = [(d, self.cite(d, measure)) for d in below if value_of(d, measure) == target]
         anchor_cite = self.cite(anchor, measure)
         self.computed("紧随其后", str(target), [anchor_cite, *(c for _, c in chosen)],
-                      f"largest {label(measure)} below {v} among {len(peers)}", year=anchor.year)
+                      f"{'smallest' if q.ascending else 'largest'} {label(measure)} "
+                      f"{'above' if q.ascending else 'below'} {v} among {len(peers)}", year=anchor.year)
         text = render("ops/next.j2", lang=q.lang, anchor=anchor, anchor_cite=anchor_cite, rows=chosen,
-                      measure=measure, label=label(measure), label_en=spec(measure).english, value=v)
+                      measure=measure, label=label(measure), label_en=spec(measure).english, value=v,
+                      above=q.ascending)
         return Result(text)
 
     def difference(self, q: Query) -> Result:
@@ -369,6 +438,7 @@ class Executor:
                 self.refusal(q, "empty_set", condition=" 且 ".join(_predicate_text(p, q.lang) for p in q.predicates
                                                               if isinstance(p, FieldIs)))
         out = []
+        placed: list[tuple[int, DepartmentRow, int]] = []
         for year, category, group in self.groups(rows, measure, combined=q.combined):
             high = max(group, key=lambda d: value_of(d, measure) or 0)
             low = min(group, key=lambda d: value_of(d, measure) or 0)
@@ -378,10 +448,13 @@ class Executor:
                           unit=spec(measure).unit)
             out.append({"year": year, "category": category, "high": high, "low": low, "vh": vh, "vl": vl,
                         "ch": ch, "cl": cl, "spread": vh - vl, "count": len(group)})
+            places = dict((d.department, place) for d, place in _competition_places(
+                sorted(group, key=lambda d: value_of(d, measure) or 0, reverse=True), measure))
+            placed += [(places[high.department], high, ch), (places[low.department], low, cl)]
         condition = " 且 ".join(_predicate_text(p, q.lang) for p in q.predicates if isinstance(p, FieldIs))
         text = render("ops/spread.j2", lang=q.lang, groups=out, label=label(measure), label_en=spec(measure).english,
                       unit=spec(measure).unit, condition=condition)
-        return Result(text)
+        return Result(text, table=self.placed_table(placed, measure, q))
 
     def ties(self, q: Query) -> Result:
         assert q.measure is not None
@@ -409,9 +482,12 @@ class Executor:
     def intersect(self, q: Query) -> Result:
         """Departments in both scopes (years or kinds), or in the first only, with a value from each."""
         assert q.second is not None and q.measure is not None
-        first_rows = {d.department: d for d in self.rows(q, q.measure.name, predicates=False)}
-        second_name = q.second_measure.name if q.second_measure else q.measure.name
-        second_rows = {d.department: d for d in self.rows(q, second_name, q.second, predicates=False)}
+        second = q.second
+        first_name = self._held(q, q.measure.name, q.scope)
+        second_name = self._held(q, q.second_measure.name if q.second_measure else q.measure.name, second)
+        q = dataclasses.replace(q, measure=dataclasses.replace(q.measure, name=first_name))
+        first_rows = {d.department: d for d in self.rows(q, first_name, predicates=False)}
+        second_rows = {d.department: d for d in self.rows(q, second_name, second, predicates=False)}
         if q.operation == "intersect":
             names = [n for n in first_rows if n in second_rows]
         else:
@@ -420,18 +496,25 @@ class Executor:
         for name in names:
             a = first_rows[name]
             b = second_rows.get(name)
-            rows.append({"department": name, "a": a, "ca": self.cite(a, q.measure.name),
+            rows.append({"department": name, "a": a, "ca": self.cite(a, first_name),
                          "b": b, "cb": self.cite(b, second_name) if b is not None else None})
         self.computed("两个范围都有的部门数" if q.operation == "intersect" else "只在第一个范围的部门数", len(names),
-                      [r["ca"] for r in rows], f"{len(first_rows)} departments with {label(q.measure.name)} in "
+                      [r["ca"] for r in rows], f"{len(first_rows)} departments with {label(first_name)} in "
                       f"{_scope_text(q.scope)}, {len(second_rows)} with {label(second_name)} in "
-                      f"{_scope_text(q.second)}")
+                      f"{_scope_text(second)}")
         text = render("ops/intersect.j2", lang=q.lang, rows=rows, first=_scope_text(q.scope),
-                      second=_scope_text(q.second), n_first=len(first_rows), n_second=len(second_rows),
-                      only=q.operation == "only_in", la=label(q.measure.name), lb=label(second_name),
-                      la_en=spec(q.measure.name).english, lb_en=spec(second_name).english,
-                      ma=q.measure.name, mb=second_name)
+                      second=_scope_text(second), n_first=len(first_rows), n_second=len(second_rows),
+                      only=q.operation == "only_in", la=label(first_name), lb=label(second_name),
+                      la_en=spec(first_name).english, lb_en=spec(second_name).english,
+                      ma=first_name, mb=second_name)
         return Result(text, "facts" if names else "refusal")
+
+    def _held(self, q: Query, measure: str, scope: Scope) -> str:
+        """The measure asked for, or (when the scope holds none of it) the first field measure it does hold:
+        a department is in a year's data whatever the table records of it."""
+        if self.rows(q, measure, scope, predicates=False):
+            return measure
+        return next((m for m in ("score", "coefficient") if self.rows(q, m, scope, predicates=False)), measure)
 
     # ---- handlers over rows --------------------------------------------------------------------------
 
@@ -444,18 +527,25 @@ class Executor:
                 and (not scope.items or r.item in scope.items)]
 
     def items(self, q: Query) -> Result:
-        out = []
+        out: list[dict[str, Any]] = []
         for department in q.scope.departments:
             rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
             if not rows:
                 return self.unavailable(q, "score", department)
-            cited = [(r, self.book.cite(r, label("title"), f"{r.item}.{r.title}"),
-                      *self._first_clause(r)) for r in rows]
-            out.append({"department": department, "rows": cited})
-            self.computed("承诺事项数", len(rows), [c for _, c, _, _ in cited], "rows of the department",
-                          department, rows[0].year if len({r.year for r in rows}) == 1 else None, "项")
+            for year in sorted({r.year for r in rows}):  # one group per year: a year's table is one kind
+                cited = [(r, self.book.cite(r, label("title"), f"{r.item}.{r.title}"),
+                          *self._first_clause(r)) for r in rows if r.year == year]
+                out.append({"department": department, "rows": cited})
+                self.computed("承诺事项数", len(cited), [c for _, c, _, _ in cited], "rows of the department",
+                              department, year, "项")
         text = render("ops/items.j2", lang=q.lang, groups=out)
-        return Result(text)
+        quote_label = "引文" if q.lang == "zh" else "quote"
+        table = Table([Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
+                       Column("item", label("title")), Column("quote", quote_label)],
+                      [[Cell(r.department, cite=tc), Cell(str(r.year)), Cell(f"{r.item}.{r.title}", cite=tc),
+                        Cell(quote, cite=qc)] for g in out for r, tc, quote, qc in g["rows"]],
+                      "、".join(q.scope.departments))
+        return Result(text, table=table)
 
     def _first_clause(self, r: Any) -> tuple[str, int]:
         from assistant.content import first_quote
@@ -469,10 +559,21 @@ class Executor:
             rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
             if not rows:
                 return self.unavailable(q, "score", department)
-            cites = [self.book.cite(r, label("title"), f"{r.item}.{r.title}") for r in rows]
-            self.computed("承诺事项数", len(rows), cites, "count of the department's rows", department, unit="项")
-            out.append({"department": department, "count": len(rows), "cites": cites,
-                        "years": sorted({r.year for r in rows})})
+            years = sorted({r.year for r in rows})
+            per_year: list[list[int]] = []
+            for year in years:  # one count per year, then their total
+                cites = [self.book.cite(r, label("title"), f"{r.item}.{r.title}") for r in rows if r.year == year]
+                self.computed("承诺事项数", len(cites), cites, "count of the department's rows", department, year,
+                              "项")
+                out.append({"department": department, "count": len(cites), "cites": cites, "years": [year],
+                            "total": None})
+                per_year.append(cites)
+            if len(years) > 1:
+                counts = [len(cites) for cites in per_year]
+                self.computed("承诺事项数", len(rows), [c for cites in per_year for c in cites],
+                              " + ".join(map(str, counts)), department, unit="项")
+                out.append({"department": department, "count": len(rows), "cites": [], "years": years,
+                            "total": " + ".join(map(str, counts))})
         return Result(render("ops/item_count.j2", lang=q.lang, groups=out))
 
     def status_list(self, q: Query) -> Result:
@@ -491,7 +592,7 @@ class Executor:
             if s.status.label in wanted:
                 chosen.append(s)
                 continue
-            if "exceeded" in wanted:
+            if "exceeded" in wanted or "not_stated" in wanted:
                 continue
             for _sentence, status, start, _ in sentence_statuses(s.record):
                 if status is not None and status.label in wanted:
@@ -499,8 +600,10 @@ class Executor:
                     chosen.append(ItemStatus(s.record, dataclasses.replace(status, start=at,
                                                                            end=at + len(status.evidence))))
                     break
-        cited = [(s, self.book.cite(s.record, s.record.text_field, s.status.evidence, (s.status.start, s.status.end)))
-                 for s in chosen]
+        cited = [(s, self.book.cite(s.record, s.record.text_field, s.status.evidence, (s.status.start, s.status.end))
+                  if s.status.evidence else
+                  self.book.cite(s.record, label("title"), f"{s.record.item}.{s.record.title}"))
+                 for s in chosen]  # a row that states no status is cited by its title
         for s, cite in cited:
             self.facts.append(Fact("状态", s.status.label, (cite,), s.record.department, s.record.year,
                                    method=s.status.reason))
@@ -565,6 +668,47 @@ class Executor:
                         Cell(o["quote"], cite=o["cite"])] for o in out], phrase)
         return Result(text, table=table, searched={"scanned": len(rows), "phrase": phrase})
 
+    def numbers(self, q: Query) -> Result:
+        """Rows whose text holds a number in the asked unit that passes the comparison (超过1000家): every
+        row in scope, each matching number cited with its clause."""
+        from assistant.content import clause_at
+
+        assert self.content is not None
+        predicates = [p for p in q.predicates if isinstance(p, NumberInText)]
+        noun = q.measure.noun if q.measure else ""
+        rows = self.records(q)
+        in_scope = {id(r) for r in rows}
+        index = self.content.numbers()
+        out: list[dict[str, Any]] = []
+        others = [(p, _asked(p)) for p in predicates[1:]]
+        for row, quantity in _number_candidates(index, predicates[0]):  # the first narrows, the others test
+            r = index.records[row]
+            if id(r) not in in_scope or not all(_number_passes(p, asked, quantity) for p, asked in others):
+                continue
+            clause = clause_at(r.text, quantity.start) or quantity.raw
+            if noun and not _mentions(clause, noun):
+                continue
+            cite = self.book.cite_text(r, clause.strip())
+            self.facts.append(Fact(r.text_field, quantity.raw, (cite,), r.department, r.year, quantity.unit))
+            out.append({"record": r, "quantity": quantity, "quote": clause.strip(), "cite": cite})
+        condition = " 且 ".join(_number_text(p, q.lang) for p in predicates)
+        if not out:
+            return self.refusal(q, "no_match", phrase=f"{noun}{condition}", scanned=len(rows))
+        departments = list(dict.fromkeys(o["record"].department for o in out))
+        self.computed("符合条件的数字", len(out), [o["cite"] for o in out],
+                      f"{len(rows)} rows scanned for numbers with {condition}")
+        text = render("ops/numbers.j2", lang=q.lang, rows=out, condition=condition, noun=noun, scanned=len(rows),
+                      departments=departments, count=q.operation == "count", scope=_scope_text(q.scope))
+        quote_label = "引文" if q.lang == "zh" else "quote"
+        table = Table([Column("department", label("department")), Column("item", label("title")),
+                       Column("value", "数字" if q.lang == "zh" else "number", True),
+                       Column("quote", quote_label)],
+                      [[Cell(o["record"].department, cite=o["cite"]), Cell(f"{o['record'].item}.{o['record'].title}"),
+                        Cell(o["quantity"].raw, float(o["quantity"].value), o["cite"]),
+                        Cell(o["quote"], cite=o["cite"])]
+                       for o in out], f"{noun}{condition}", "value")
+        return Result(text, table=table, searched={"scanned": len(rows), "condition": condition})
+
     def lookup(self, q: Query) -> Result:
         """A content question: the clause of the best row that holds the asked quantity."""
         if self.content is None or not self.content.can_search:
@@ -605,6 +749,59 @@ def _more_than(phrase: str, lex: Lexicon) -> bool:
     return bool(marks) and re.search(rf"(?:{marks})\d", phrase) is not None
 
 
+def _asked(p: NumberInText) -> tuple[tuple[str, bool], Decimal, Decimal | None] | None:
+    """The predicate's unit key and its bounds in base units (1万亩 -> 10000亩)."""
+    from assistant.content import number_key
+    from assistant.quantities import quantities
+
+    asked = quantities(f"{p.value}{p.unit}")
+    if not asked:
+        return None
+    factor = asked[0].scaled() / p.value if p.value else Decimal(1)
+    return number_key(asked[0]), asked[0].scaled(), p.upper * factor if p.upper is not None else None
+
+
+def _number_candidates(index: NumberIndex, p: NumberInText) -> list[tuple[int, Quantity]]:
+    """The numbers of the index in the predicate's unit and range, in row order."""
+    asked = _asked(p)
+    if asked is None:
+        return []
+    unit, value, upper = asked
+    low, high, low_open, high_open = {
+        ">": (value, None, True, False), ">=": (value, None, False, False), "<": (None, value, False, True),
+        "<=": (None, value, False, False), "=": (value, value, False, False),
+        "between": (value, upper, False, False)}[p.op]
+    return index.between(unit, low, high, low_open, high_open)
+
+
+def _number_passes(p: NumberInText, asked: tuple[tuple[str, bool], Decimal, Decimal | None] | None,
+                   quantity: Quantity) -> bool:
+    """The text's number is in the predicate's unit (after scaling 万 and 亿) and passes its comparison."""
+    from assistant.content import number_key
+
+    if asked is None:
+        return False
+    unit, scaled, upper = asked
+    have = number_key(quantity)
+    if unit[0] != have[0] or (not unit[0] and not (unit[1] and have[1])):
+        return False  # another unit, or a bare number where a sum of money or count was asked
+    return FieldIs("score", p.op, scaled, upper).test(quantity.scaled())
+
+
+def _mentions(clause: str, noun: str) -> bool:
+    """Most of the noun's characters are in the clause (新增企业 in 新增国家科技型企业2471家)."""
+    chars = set(noun)
+    return len(chars & set(clause)) / len(chars) >= 0.75
+
+
+def _number_text(p: NumberInText, lang: str) -> str:
+    if p.op == "between":
+        return f"在{p.value}至{p.upper}{p.unit}之间" if lang == "zh" else f"between {p.value} and {p.upper} {p.unit}"
+    words = {">": ("超过", "more than"), ">=": ("不少于", "at least"), "<": ("少于", "less than"),
+             "<=": ("不超过", "at most"), "=": ("等于", "equal to")}[p.op]
+    return f"{words[0]}{p.value}{p.unit}" if lang == "zh" else f"{words[1]} {p.value} {p.unit}"
+
+
 def _predicate_text(p: FieldIs, lang: str) -> str:
     name = label(p.field) if lang == "zh" else spec(p.field).english
     if p.op == "between":
@@ -612,6 +809,8 @@ def _predicate_text(p: FieldIs, lang: str) -> str:
             f"{name} between {p.value} and {p.upper} (inclusive)"
     words = {">": ("高于", "above"), ">=": ("不低于", "at least"), "<": ("低于", "below"), "<=": ("不高于", "at most"),
              "=": ("等于", "equal to")}[p.op]
+    if p.of:  # the threshold is a department's own value
+        return f"{name}{words[0]}{p.of}({p.value})" if lang == "zh" else f"{name} {words[1]} {p.of}'s ({p.value})"
     return f"{name}{words[0]}{p.value}" if lang == "zh" else f"{name} {words[1]} {p.value}"
 
 
@@ -632,3 +831,11 @@ def _filters(scope: Scope) -> dict[str, Any]:
     if len(scope.categories) == 1:
         f["category"] = scope.categories[0]
     return f
+
+
+def _places(values: list[Any]) -> list[int]:
+    """Places in an ordered list, ties sharing one (1, 2, 2, 4)."""
+    out: list[int] = []
+    for i, v in enumerate(values, 1):
+        out.append(out[-1] if out and v == values[i - 2] else i)
+    return out

@@ -40,4 +40,6 @@ def check(text: str, draft: Answer, rows: dict[int, str]) -> list[str]:
                                                                                  if len(uncited) > 1 else ""))
     if not text.strip():
         problems.append("empty answer")
+    elif draft.citations and not MARKER.search(text):
+        problems.append("no citation marker")  # a short reply escapes the per-sentence rule, not this one
     return problems

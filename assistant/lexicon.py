@@ -61,7 +61,7 @@ class Lexicon:
     relative_years: dict[str, int]
     measures: dict[str, Words]  # score, rank, coefficient, items_count
     operations: dict[str, Words]
-    comparators: dict[str, Words]  # ge, le, gt, lt
+    comparators: dict[str, Words]  # ge, le, gt, lt, eq
     between_joiners: tuple[str, ...]
     between_marks: Words
     status: dict[str, Words]  # exceeded, met, partial, false_signs, more_than_marks
@@ -70,7 +70,10 @@ class Lexicon:
     quantity_asks: Words
     units: tuple[str, ...]
     money: Words
-    english: dict[str, str] = field(default_factory=dict)
+    english: dict[str, tuple[str, ...]] = field(default_factory=dict)  # English word -> the Chinese terms
+    ordinals: dict[str, int] = field(default_factory=dict)  # English ordinal words: "third" -> 3
+    cardinals: dict[str, int] = field(default_factory=dict)  # English number words: "three" -> 3
+    org_suffixes_english: Words = field(default_factory=lambda: Words("org_suffixes_english", ()))
     source: str = LEXICON_FILE  # the file it came from, for error messages
 
     @property
@@ -97,10 +100,21 @@ class Lexicon:
         return [c.name for c in self.categories if c.spellings.search(text)]
 
     def expand_english(self, text: str) -> str:
-        """An English question with the Chinese terms its words stand for appended (for retrieval)."""
-        lowered = text.lower()
-        terms = [zh for en, zh in sorted(self.english.items(), key=lambda kv: -len(kv[0])) if en in lowered]
+        """An English question with the Chinese terms its words stand for appended (for retrieval and for
+        choosing the clause to quote). Whole words only; a plural (-s, -es, -ies) matches the singular entry."""
+        terms = [t for group in self.english_terms(text) for t in group]
         return text + (" " + " ".join(dict.fromkeys(terms)) if terms else "")
+
+    def english_terms(self, text: str) -> list[tuple[str, ...]]:
+        """For each English word or phrase of the lexicon in the text, the Chinese terms it stands for."""
+        lowered, groups = text.lower(), list[tuple[str, ...]]()
+        for en, zhs in sorted(self.english.items(), key=lambda kv: -len(kv[0])):  # the longest phrase first
+            word = rf"{re.escape(en[:-1])}(?:y|ies)" if en.endswith("y") else rf"{re.escape(en)}(?:e?s)?"
+            pattern = rf"(?<![a-z]){word}(?![a-z])"
+            if re.search(pattern, lowered):
+                groups.append(zhs)
+                lowered = re.sub(pattern, " ", lowered)  # "listed companies" is not also "companies"
+        return groups
 
 
 def _list(value: Any) -> list[str]:
@@ -137,6 +151,9 @@ def load_lexicon(data_dir: Path) -> Lexicon:
             if not isinstance(entry.get(key, []), list | str):
                 raise IngestError([Problem(str(path), None, f"{entry['name']}.{key} must be a string or a list of "
                                            "strings")])
+    for word, terms in (raw.get("english") or {}).items():
+        if not isinstance(terms, str) and not (isinstance(terms, list) and all(isinstance(t, str) for t in terms)):
+            raise IngestError([Problem(str(path), None, f"english.{word} must be a string or a list of strings")])
     english_city = city.get("english", "")
     ops = raw.get("operations", {})
     status = raw.get("status", {})
@@ -155,7 +172,7 @@ def load_lexicon(data_dir: Path) -> Lexicon:
         relative_years={k.lower(): int(v) for k, v in raw.get("years", {}).get("relative", {}).items()},
         measures={k: _words(k, v) for k, v in raw.get("measures", {}).items()},
         operations={k: _words(k, v) for k, v in ops.items()},
-        comparators={k: _words(k, v) for k, v in comparators.items() if k in ("ge", "le", "gt", "lt")},
+        comparators={k: _words(k, v) for k, v in comparators.items() if k in ("ge", "le", "gt", "lt", "eq")},
         between_joiners=tuple(comparators.get("between_joiners", [])),
         between_marks=_words("between_marks", comparators.get("between_marks")),
         status={k: _words(k, v) for k, v in status.items()},
@@ -164,6 +181,9 @@ def load_lexicon(data_dir: Path) -> Lexicon:
         quantity_asks=_words("asks", quantity.get("asks")),
         units=tuple(quantity.get("units", [])),
         money=_words("money", quantity.get("money")),
-        english={k.lower(): v for k, v in raw.get("english", {}).items()},
+        english={k.lower(): tuple(_list(v)) for k, v in raw.get("english", {}).items()},
+        ordinals={k.lower(): int(v) for k, v in raw.get("ordinals", {}).items()},
+        cardinals={k.lower(): int(v) for k, v in raw.get("cardinals", {}).items()},
+        org_suffixes_english=_words("org_suffixes_english", city.get("org_suffixes_english")),
         source=str(path),
     )

@@ -1,9 +1,11 @@
 """The optional LLM: an OpenAI-compatible chat model through LangChain rewrites the template answer from
-the facts and rows, and the number guard decides whether the rewrite may be shown."""
+the facts and rows. It refers to a fact by its id ({F1}) and the code puts the number in; the number guard then
+decides whether the rewrite may be shown."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from assistant.contract import Answer
@@ -49,6 +51,24 @@ def messages(corpus: Corpus, draft: Answer, lang: str) -> list[Any]:
                                 citations=draft.citations, rows=rows, draft=draft.answer))]
 
 
+FACT_ID = re.compile(r"\{F(\d+)\}")
+
+
+def fill_facts(text: str, draft: Answer) -> tuple[str, list[str]]:
+    """The LLM's text with each fact id ({F1}, {F2}, …) replaced by that fact's value as the handler computed it,
+    and the ids that name no fact."""
+    unknown: list[str] = []
+
+    def value(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if 1 <= n <= len(draft.facts):
+            return draft.facts[n - 1].text
+        unknown.append(match.group(0))
+        return match.group(0)
+
+    return FACT_ID.sub(value, text), unknown
+
+
 def rewrite(corpus: Corpus, draft: Answer, model: Any, lang: str = "zh") -> Answer:
     """The LLM's answer if it passes the guard; else the template answer, with the reason in warnings."""
     if draft.mode == "refusal" or not draft.citations:
@@ -58,7 +78,8 @@ def rewrite(corpus: Corpus, draft: Answer, model: Any, lang: str = "zh") -> Answ
         text = reply.content if isinstance(reply.content, str) else str(reply.content)
     except Exception as exc:  # the LLM is optional: any failure falls back to the template answer
         return dataclasses.replace(draft, warnings=[*draft.warnings, f"llm unavailable: {type(exc).__name__}"])
-    problems = check(text, draft, cited_rows(corpus, draft))
+    text, unknown = fill_facts(text, draft)
+    problems = [f"unknown fact ids: {', '.join(unknown)}"] if unknown else check(text, draft, cited_rows(corpus, draft))
     if problems:
         return dataclasses.replace(draft, warnings=[*draft.warnings,
                                                     *(f"llm answer rejected: {p}" for p in problems)])

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from assistant.departments import Directory
 from assistant.lexicon import Lexicon
-from assistant.query import FieldIs, Measure, Query, Scope, StatusIs, TextAbout, TextContains, refuse
-from assistant.slots import ASK, Slots, extract, normalise
+from assistant.query import FieldIs, Measure, NumberInText, Query, Scope, StatusIs, TextAbout, TextContains, refuse
+from assistant.slots import ASK, Slots, extract, normalise, relative_to
 
 MAX_QUESTION = 1000
 CONTINUATION = re.compile(r"^\s*(?:又|并且|而且|且|同时|以及)")
@@ -75,9 +75,15 @@ class Parser:
         slots: list[Slots] = []
         for part in parts:
             s = self.slots(part.text)
+            if slots and self._continues(slots[-1], s, part.text):
+                slots[-1] = self.slots(f"{slots[-1].text},{part.text}")
+                continue
             named = any(x.departments for x in slots)  # later parts take these departments (shared context)
-            if slots and not s.own_entities() and (not named or not (s.measures or s.ops or s.wants_quantity
-                                                                     or s.status)):
+            orders = bool(s.extreme or s.top or s.bottom or s.nth) and bool(slots) \
+                and bool(slots[-1].measures or s.measures) and bool(
+                    slots[-1].extreme or slots[-1].top or slots[-1].bottom or slots[-1].nth)  # "最大的是谁?最小的呢?"
+            if slots and not s.own_entities() and not orders and (not named or not (
+                    s.measures or s.ops or s.wants_quantity or s.status)):
                 merged = self.slots(f"{slots[-1].text},{part.text}")  # "…是谁,得了多少分?": one ask, said twice
                 slots[-1] = merged
                 continue
@@ -87,7 +93,15 @@ class Parser:
                 s.phrases = s.phrases or topic.phrases
                 s.concept = s.concept or topic.concept
             slots.append(s)
+        self._share_measures(slots, history or [])
         self._share_context(slots, history or [])
+        for i, s in enumerate(slots):
+            if s.relative is None:  # "比它高的有哪些?": the department the pronoun stands for is known now
+                relative_to(s, s.text, self.lex, REFERS_BACK)
+            if s.relative and not s.measures:  # …and the measure is the one asked before
+                earlier = [*reversed(slots[:i]), *(self.slots(normalise(h)) for h in reversed(history or []))]
+                s.measures = next(([(m, 0)] for e in earlier for m, _ in e.measures if m in ("score", "coefficient")),
+                                  [])
         self._take_filters(slots, filters or {})
         queries: list[Query] = []
         for s in slots:
@@ -95,6 +109,27 @@ class Parser:
                 if not any(_same(q, earlier) for earlier in queries):
                     queries.append(q)
         return queries, slots
+
+    def _share_measures(self, slots: list[Slots], history: list[str]) -> None:
+        """A part that names a department and asks nothing of its own ("红十字会呢?", "and the Water Bureau?")
+        asks what the part before it asked, or (for a follow-up) what the latest earlier message asked."""
+        earlier = [self.slots(normalise(h)) for h in history[-1:]]
+        for i, s in enumerate(slots):
+            bare = s.departments and not (s.measures or s.ops or s.status or s.phrases or s.concept or s.comparisons
+                                          or s.wants_quantity or s.extreme or s.nth or s.rank_eq or s.top
+                                          or s.bottom or s.listing)
+            order = not s.measures and bool(s.extreme or s.top or s.bottom or s.nth)  # "最小的呢?"
+            before = slots[i - 1] if i else (earlier[0] if earlier else None)
+            if (bare or order) and before is not None and before.measures:
+                s.measures = [(name, 0) for name, _ in before.measures]
+
+    def _continues(self, previous: Slots, s: Slots, text: str) -> bool:
+        """A part that only completes the one before: the departments a bare question asks about ("which
+        ranks higher, A or B?"), or the other year of a set difference ("只有2023年有、2022年没有")."""
+        if not previous.own_entities() and s.departments and not ASK.search(text):
+            return True
+        return "only_in" in previous.ops and bool(s.years) and not s.departments and \
+            bool(self.lex.op("absent").search(text))
 
     def _share_context(self, slots: list[Slots], history: list[str]) -> None:
         """Later parts take the departments, years and category of earlier parts when they name none;
@@ -149,9 +184,10 @@ class Parser:
         if s.missing_years and not years:
             return [refuse("no_year", text, lang, year=s.missing_years[0], have=tuple(self.years))]
         names = tuple(s.names)
-        if names and "items" in s.ops and (s.listing or s.asks) and not s.status \
+        if names and "items" in s.ops and (s.listing or s.asks) and not s.status and not s.phrases and not s.relative \
                 and not [m for m, _ in s.measures if m != "items_count"] \
-                and not s.wants_quantity_noun():
+                and not s.wants_quantity_noun() \
+                and not ("count" in s.ops and any(m == "items_count" for m, _ in s.measures)):
             return [Query("items", Scope(years=tuple(y for y in s.year_values if y in self.years),
                                          departments=names), lang=lang, text=text)]
         scope = Scope(years=tuple(years), categories=tuple(c for c in s.categories if c in self.categories),
@@ -173,25 +209,49 @@ class Parser:
             op = "count" if ("count" in s.ops or re.search(r"几项|几条|多少项|多少条", text)) else "list"
             return [replace(base, operation=op, predicates=phrase_predicates, measure=quantity,
                             scope=replace(scope, departments=names))]
+        if "intersect" in s.ops and len(years) < 2 and len(self.years) >= 2 and not names:
+            years = self._two_years(years)  # "两年都有": the newest two, or the one named and the newest other
+        if "only_in" in s.ops and len(years) == 1 and len(self.years) >= 2 and not names:
+            years = self._two_years(years)  # "只出现在2023年": against the newest other year
         if "intersect" in s.ops and len(years) >= 2:
             first_measure, second_measure = self._paired_measures(s, years)
             return [replace(base, operation="intersect", scope=replace(scope, years=(years[0],), kinds=()),
                             second=replace(scope, years=(years[1],), kinds=()), measure=Measure(first_measure),
                             second_measure=Measure(second_measure))]
-        if s.status and not s.measures and not s.comparisons:
-            statuses = {"exceeded": ("exceeded",), "met": ("met",), "partial": ("partial",)}
-            wanted = tuple(x for st in s.status for x in statuses[st])
-            op = "count" if "count" in s.ops and not names else "list"
-            return [replace(base, operation=op, predicates=(StatusIs(wanted),), measure=Measure("items"),
+        if s.status and not [m for m, _ in s.measures if m != "items_count"] and not s.comparisons:
+            wanted = tuple(dict.fromkeys(s.status))
+            op = "count" if "count" in s.ops or s.wants_quantity else "list"
+            return [replace(base, operation=op, predicates=(StatusIs(wanted),),
+                            measure=Measure("items_with_status", status=wanted[0]),
                             scope=replace(scope, kinds=("outcomes",)))]
+        numbers = self._number_predicates(s)
+        if numbers and not names:
+            op = "count" if "count" in s.ops and not s.listing else "list"
+            first = numbers[0]
+            return [replace(base, operation=op, predicates=tuple(numbers),
+                            measure=Measure("quantity", unit=first.unit, noun=self._noun_before(s, first)))]
+        if "only_in" in s.ops and len(years) >= 2:
+            only = self._only_year(s, years)
+            other = next(y for y in years if y != only)
+            return [replace(base, operation="only_in", scope=replace(scope, years=(only,), kinds=()),
+                            second=replace(scope, years=(other,), kinds=()), measure=Measure("score"),
+                            second_measure=Measure("score"))]
         field_measure = measure.name if measure and measure.name in ("score", "rank", "coefficient") else None
         predicates = tuple(self._field_predicates(s, field_measure))
-        if "ties" in s.ops and not (names and "difference" in s.ops):
+        if "ties" in s.ops and not (names and "difference" in s.ops) and not any(p.op == "=" for p in predicates):
             return [replace(base, operation="ties", measure=Measure(field_measure or "coefficient"),
                             predicates=predicates)]
-        if "next_to" in s.ops and names:
+        if s.relative and len(names) == 1 and (s.listing or s.who or "count" in s.ops) and "next_to" not in s.ops \
+                and "next_above" not in s.ops:  # 哪些部门比水利局高: the department's own value is the threshold
+            op, name = s.relative
+            relative_field = field_measure if field_measure in ("score", "coefficient") else "score"
+            return [replace(base, operation="count" if "count" in s.ops and not s.listing else "list",
+                            predicates=(FieldIs(relative_field, op, Decimal(0), of=name),),  # type: ignore[arg-type]
+                            measure=Measure(relative_field), scope=replace(scope, departments=()))]
+        if ("next_to" in s.ops or "next_above" in s.ops) and names:
             return [replace(base, operation="next", anchor=names[0], measure=Measure(field_measure or "score"),
-                            scope=replace(scope, departments=()), ascending=s.ascending)]
+                            scope=replace(scope, departments=()),
+                            ascending=s.ascending or "next_above" in s.ops)]
         if "spread" in s.ops and len(names) < 2:
             return [replace(base, operation="spread", measure=Measure(self._ordered_measure(field_measure, s)),
                             predicates=predicates, combined=not scope.categories)]
@@ -200,6 +260,9 @@ class Parser:
                 return [replace(base, operation=s.extreme, measure=Measure(self._ordered_measure(field_measure, s)),
                                 combined=True)]
             return [replace(base, operation="difference", measure=Measure(field_measure or "score"))]
+        if s.rank_eq is not None and not names and field_measure == "coefficient":  # 系数…排第4: an order, no rank
+            return [replace(base, operation="nth", n=s.rank_eq, ascending=s.ascending, measure=Measure("coefficient"),
+                            predicates=predicates)]
         if s.rank_eq is not None and not names:
             return [replace(base, operation="list", predicates=(FieldIs("rank", "=", Decimal(s.rank_eq)),),
                             measure=Measure("rank"))]
@@ -213,6 +276,9 @@ class Parser:
         if s.extreme and not names and (measure or scope.categories or s.who or s.listing or "部门" in text):
             return [replace(base, operation=s.extreme, measure=Measure(self._ordered_measure(field_measure, s)),
                             predicates=predicates)]
+        if "ranking" in s.ops and not names and not predicates and not s.phrases and not s.concept:
+            return [replace(base, operation="bottom" if s.ascending else "top", n=0,  # n=0: all of them
+                            measure=Measure(self._ordered_measure(field_measure, s)))]
         if predicates and not names:
             op = "count" if "count" in s.ops and not s.listing else "list"
             return [replace(base, operation=op, predicates=predicates,
@@ -220,11 +286,15 @@ class Parser:
         if ("mean" in s.ops or "sum" in s.ops) and not names:
             return [replace(base, operation="mean" if "mean" in s.ops else "sum",
                             measure=Measure(self._ordered_measure(field_measure, s)))]
-        counts_departments = "count" in s.ops and not names and (
+        counts_departments = ("count" in s.ops and not names and (
             (re.search(r"部门|单位|department", text, re.I) and not s.wants_quantity)
-            or (measure is not None and measure.name != "quantity"))
+            or (measure is not None and measure.name != "quantity"))) or (
+            not names and not s.concept and not s.phrases and bool(self.lex.op("count_departments").search(text)))
         if counts_departments:
             return [replace(base, operation="count", measure=Measure(field_measure or "score"))]
+        if not names and scope.categories and (s.listing or s.who) and not s.concept and not s.phrases \
+                and not s.wants_quantity:  # the departments of a category
+            return [replace(base, operation="list", measure=Measure(field_measure or "score"))]
         if names and measure and measure.name == "items":
             return [replace(base, operation="count", measure=Measure("items"))]
         if names and s.measures:
@@ -239,7 +309,7 @@ class Parser:
 
     def _measure(self, s: Slots) -> Measure | None:
         names = [m for m, _ in s.measures]
-        if "items_count" in names and s.departments:
+        if "items_count" in names and s.departments and not {"score", "rank", "coefficient"} & set(names):
             return Measure("items")
         for name in ("coefficient", "rank", "score"):
             if name in names:
@@ -263,9 +333,49 @@ class Parser:
                 continue  # a quantity in a row's text, not a department's field
             name = field_measure if field_measure in ("score", "coefficient") else \
                 "coefficient" if value < 5 and (upper is None or upper < 5) else "score"
-            symbol = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<", "between": "between"}[op]
+            symbol = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=", "between": "between"}[op]
             found.append(FieldIs(name, symbol, value, upper))  # type: ignore[arg-type]
         return found
+
+    def _number_predicates(self, s: Slots) -> list[NumberInText]:
+        """A comparison in a unit other than points is about a number in a row's text (超过1000家, above 50亿元)."""
+        symbols = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<", "eq": "=", "between": "between"}
+        return [NumberInText(self._chinese_unit(unit), symbols[op], value, upper)  # type: ignore[arg-type]
+                for op, value, upper, unit, _ in s.comparisons if unit and unit != "分"]
+
+    def _chinese_unit(self, unit: str) -> str:
+        """An English unit (km) as the rows write it (公里), through the lexicon."""
+        terms = (self.lex.english.get(unit.lower()) or self.lex.english.get(unit.lower().removesuffix("s"), ())) \
+            if unit.isascii() else ()
+        return terms[0] if terms else unit
+
+    def _noun_before(self, s: Slots, p: NumberInText) -> str:
+        """The words just before the compared number name what is counted (新增企业超过1000家): they narrow
+        which numbers count. Generic words (金额, the question's frame) are not a noun."""
+        at = next(pos for op, value, upper, unit, pos in s.comparisons
+                  if value == p.value and self._chinese_unit(unit) == p.unit)
+        before = re.split(r"[,?。;的]", s.text[:at])[-1]  # the words after the last 的 (目标的面积在…)
+        words = re.findall(r"[\u4e00-\u9fff]+", before)
+        noun = words[-1] if words else ""
+        for pattern in (self.lex.text_noise.pattern, self.lex.money.pattern, ASK, self.lex.mentions.pattern):
+            noun = pattern.sub("", noun)
+        for word in self.lex.comparators.values():
+            noun = word.pattern.sub("", noun)
+        noun = re.sub(r"^[年月]|[在为是达有要]$", "", noun)  # 2023年…, …在1万亩以上
+        return noun if len(noun) >= 2 else ""
+
+    def _two_years(self, named: list[int]) -> list[int]:
+        """The named year (if any) first, then the newest other years of the data, two in all."""
+        others = [y for y in sorted(self.years, reverse=True) if y not in named]
+        return sorted([*named, *others][:2])
+
+    def _only_year(self, s: Slots, years: list[int]) -> int:
+        """The year said right after "only" (只有2023年 / only in 2023) is the one the departments must be in."""
+        marks = [m.end() for m in self.lex.op("only_in").finditer(s.text)]
+        for year, pos in s.years:
+            if year in years and any(0 <= pos - end <= 3 for end in marks):
+                return year
+        return years[0]
 
     def _paired_measures(self, s: Slots, years: list[int]) -> tuple[str, str]:
         """"2022年的考核得分,又有2023年的难度系数": each measure goes with the year said before it."""
@@ -279,7 +389,9 @@ class Parser:
             if name == "items_count":
                 continue
             before = [y for y, p in s.years if p <= pos]
-            out.append((name, before[-1] if before else None))
+            after = [y for y, p in s.years  # "score in 2022": English says the year after the measure
+                     if p > pos and re.fullmatch(r"[A-Za-z' ]{0,25}\b(?:in|for) ", s.text[pos:p])]
+            out.append((name, after[0] if s.lang == "en" and after else before[-1] if before else None))
         return out
 
     def _values(self, s: Slots, base: Query, years: list[int]) -> list[Query]:
@@ -288,11 +400,14 @@ class Parser:
         if not pairs:
             return [base]
         queries = []
+        counts = [pos for name, pos in s.measures if name == "items_count"]
         for name, year in dict.fromkeys(pairs):
             if year is not None and year not in self.years:
                 continue
             scope = replace(base.scope, years=(year,) if year is not None else base.scope.years)
             queries.append(replace(base, measure=Measure(name), scope=scope))
+        if counts and queries:  # "得分、排名和承诺数": the number of items is one of the values asked
+            queries.append(replace(base, operation="count", measure=Measure("items")))
         if len({q.measure for q in queries}) < len(queries):  # the same measure in two years: keep each
             return queries
         return queries or [base]

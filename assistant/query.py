@@ -42,6 +42,7 @@ class FieldIs:
     op: Op
     value: Decimal
     upper: Decimal | None = None  # for between; both bounds count
+    of: str | None = None  # compared with this department's own value (比水利局高): the executor fills value
 
     def test(self, value: Decimal | int | None) -> bool:
         if value is None:
@@ -107,7 +108,7 @@ class Query:
     scope: Scope = field(default_factory=Scope)
     predicates: tuple[Predicate, ...] = ()
     measure: Measure | None = None
-    n: int | None = None  # top/bottom N, the Nth
+    n: int | None = None  # top/bottom N (0: every one, a whole ranking), the Nth
     ascending: bool = False  # order from the lowest (倒数, 从低往高)
     anchor: str | None = None  # for next: the department the order counts from
     text: str = ""  # the words of the question this query answers (content lookups search with them)
@@ -117,6 +118,7 @@ class Query:
     second: Scope | None = None  # the other set of intersect/only_in
     second_measure: Measure | None = None  # what to show of the departments in the other set
     confidence: float = 1.0
+    parser: str = "rules"  # who built it: the rules, or the optional LLM ("llm")
 
     def with_scope(self, **changes: Any) -> Query:
         return replace(self, scope=replace(self.scope, **changes))
@@ -138,12 +140,16 @@ class Query:
             out["second"] = {k: list(v) for k, v in vars(self.second).items() if v}
         if self.refusal is not None:
             out["refusal"] = self.refusal.reason
+        if self.parser != "rules":
+            out["parser"] = self.parser
         return out
 
 
 def _predicate_json(p: Predicate) -> dict[str, Any]:
     out: dict[str, Any] = {"type": type(p).__name__}
     for k, v in vars(p).items():
+        if k == "value" and getattr(p, "of", None):
+            continue  # filled from the department named in `of` when the query runs
         if v is not None:
             out[k] = str(v) if isinstance(v, Decimal) else list(v) if isinstance(v, tuple) else v
     return out

@@ -28,6 +28,11 @@ def _environment() -> Environment:
     return env
 
 
+def status_label(label: str, lang: str = "zh", long: bool = False) -> str:
+    """What a status is called, from prompts/status_labels.j2 (for callers outside a template)."""
+    return str(_environment().get_template("status_labels.j2").module.status_label(label, lang, long))  # type: ignore[attr-defined]
+
+
 def render(template: str, **context: Any) -> str:
     """Render prompts/<template>; a missing variable is an error, never an empty string."""
     return _environment().get_template(template).render(**context).strip()

@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     # OpenAI clients send the whole chat; the last N messages serve as context (the byte limit guards abuse).
     chat_context_messages: int = 20
     audit_log: Path | None = None  # default: var_dir/audit.jsonl
+    # The audit log rotates when it would grow past this many bytes, keeping this many older files
+    # (audit.jsonl.1 … .N); 0 bytes: never rotates.
+    audit_max_bytes: int = 10 * 1024 * 1024
+    audit_backups: int = 5
+    # Published data versions (assistant/versions.py): default var_dir/published/<data folder id>. Each
+    # process looks at the current-version pointer at most this often and follows a publish or rollback.
+    published_dir: Path | None = None
+    version_follow_seconds: float = 2.0
+    max_upload_bytes: int = 16 * 1024 * 1024  # POST /api/sources (the body limit above is for JSON)
     model_name: str = "review-assistant"  # the model id the OpenAI-compatible endpoints report
 
     @property
@@ -120,6 +129,12 @@ class Settings(BaseSettings):
     @property
     def audit_path(self) -> Path:
         return self.audit_log or self.var_dir / "audit.jsonl"
+
+    @property
+    def published_path(self) -> Path:
+        from assistant.versions import store_path
+
+        return self.published_dir or store_path(self.var_dir, self.data_dir)
 
     @property
     def models_path(self) -> Path:

@@ -55,7 +55,8 @@ def normalise(text: str) -> str:
     pieces = re.split(r"([“\"「『‘][^”\"」』’]{1,40}[”\"」』’])", text)  # quoted phrases stay as written
     for i in range(0, len(pieces), 2):
         piece = re.sub(rf"(第|前|后|倒数第?|名次[为是]|排名|名列|位列|排)({CN_NUMBER})()", digits, pieces[i])
-        pieces[i] = re.sub(rf"()({CN_NUMBER})([名个位项家条件所座])", digits, piece)
+        piece = re.sub(rf"()({CN_NUMBER})([名个位项家条件所座])", digits, piece)
+        pieces[i] = re.sub(r"()([零〇一二两三四五六七八九十百]{2,})(分)", digits, piece)  # 一百三十分; not 十分
     return "".join(pieces)
 
 
@@ -79,6 +80,7 @@ class Slots:
     extreme: str | None = None  # max, min
     ascending: bool = False
     ops: set[str] = field(default_factory=set)  # mean, sum, count, spread, difference, ties, next_to, intersect, …
+    relative: tuple[str, str] | None = None  # (">" or "<", department): compared with that department's value
     phrases: list[str] = field(default_factory=list)
     concept: str | None = None
     status: list[str] = field(default_factory=list)
@@ -120,6 +122,9 @@ def _outside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[int]) -> Slots:
     t = normalise(text)
     s = Slots(t, "en" if is_english(t) else "zh")
+    if s.lang == "en" and lex.cardinals:  # "the two lowest": a count, as digits
+        words = "|".join(re.escape(w) for w in sorted(lex.cardinals, key=len, reverse=True))
+        t = s.text = re.sub(rf"\b({words})\b", lambda m: str(lex.cardinals[m.group(1).lower()]), t, flags=re.I)
     quoted = [(m.start(), m.end()) for m in QUOTED.finditer(t)]
     s.phrases = [next(g for g in m.groups() if g) for m in QUOTED.finditer(t)]
     search_text = lex.expand_english(t) if s.lang == "en" else t
@@ -132,12 +137,15 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
                         key=lambda p: p[1])
     _order(s, t, lex)
     _comparisons(s, t, lex, quoted)
-    for name in ("mean", "sum", "count", "spread", "difference", "ties", "next_to", "intersect", "only_in",
-                 "items", "summary"):
+    relative_to(s, t, lex)
+    for name in ("mean", "sum", "count", "spread", "difference", "ties", "next_to", "next_above", "intersect",
+                 "only_in", "items", "summary", "ranking"):
         if any(_outside(quoted, m.start(), m.end()) for m in lex.op(name).finditer(t)):
             s.ops.add(name)
     s.status = _statuses(t, lex, quoted)
     _concept(s, t, lex, quoted)
+    if s.concept and directory.find(s.concept):  # "what about the Red Cross Society?": a department, no concept
+        s.concept = None
     _quantity(s, t, lex)
     s.asks = bool(ASK.search(t)) or t.rstrip().endswith(("?", "?"))
     s.who = bool(lex.op("who").search(t))
@@ -156,9 +164,13 @@ def _entities(s: Slots, t: str, lex: Lexicon, directory: Directory, quoted: list
                                                 or any(city.end() <= st <= city.end() + 3 for _, st in
                                                        s.departments)):
             s.other_city = city.group(0)
+    _english_organisations(s, t, lex, directory, spans)
+    # a category's name is never part of an organisation's: 列出社会发展类 holds no "列出社"
+    categories = [(c.start(), c.end()) for category in lex.categories for c in category.spellings.finditer(t)]
     for m in ORG_SUFFIX.finditer(t):
         name = FILLER.sub("", m.group(0))
-        if len(name) < 3 or not _outside(spans, m.start(), m.end()) or not _outside(quoted, m.start(), m.end()):
+        if len(name) < 3 or not _outside(spans, m.start(), m.end()) or not _outside(quoted, m.start(), m.end()) \
+                or not _outside(categories, m.start(), m.end()):
             continue
         if directory.resolve(name) or lex.whole_city.search(t[max(0, m.start() - 4):m.start() + 2]):
             continue
@@ -172,6 +184,37 @@ def _entities(s: Slots, t: str, lex: Lexicon, directory: Directory, quoted: list
         measured = any(lex.measures[m].search(t) for m in ("score", "rank", "coefficient"))
         content_ask = lex.quantity_asks.search(follows) and not measured  # "产业农联合达到了多少家": a content noun
         if (at_start and not content_ask) or asks_department or re.search(r"[和与、跟比]$", prefix):
+            s.unknown.append(name)
+
+
+def relative_to(s: Slots, t: str, lex: Lexicon, pronouns: re.Pattern[str] | None = None) -> None:
+    """"比水利局高", "higher than the Water Resources Bureau": one department whose value is the threshold.
+    With `pronouns` (a follow-up, once the department is known), "比它高" / "higher than it" count too."""
+    if len(s.names) != 1:
+        return
+    for op, words in ((">", "above_than"), ("<", "below_than")):
+        for m in lex.op(words).finditer(t):
+            after = m.end() if "dept" not in m.re.groupindex or m.group("dept") is None else m.start("dept")
+            named = any(after <= pos <= after + 5 for _, pos in s.departments)
+            if named or (pronouns is not None and pronouns.match(re.sub(r"^\s*(?:the\s+)?", "", t[after:after + 12]))):
+                s.relative = (op, s.names[0])
+                return
+
+
+def _english_organisations(s: Slots, t: str, lex: Lexicon, directory: Directory, spans: list[tuple[int, int]]
+                           ) -> None:
+    """"the Audit Bureau": capitalised words ending in an organisation's word, not a known department's name."""
+    for m in lex.org_suffixes_english.finditer(t):
+        if not m.group(0)[:1].isupper() or not _outside(spans, m.start(), m.end()):
+            continue
+        words = re.search(r"((?:[A-Z][\w&'-]*\s+(?:(?:of|and|for|the)\s+)?){1,5})$", t[:m.start()])
+        if not words:
+            continue
+        name = (words.group(1) + m.group(0)).strip()
+        name = re.split(r"\bthe\s+", name, flags=re.I)[-1]  # "Summarize the Housing … Bureau": after "the"
+        name = re.sub(r"^(?:What|Which|Who|How|Is|Did|Does|List|Compare|Give)\s+", "", name)
+        if len(name) > len(m.group(0)) and directory.resolve(name) is None and not (
+                s.other_city is None and lex.other_cities.search(name)):
             s.unknown.append(name)
 
 
@@ -206,27 +249,58 @@ def _order(s: Slots, t: str, lex: Lexicon) -> None:
         s.nth, s.ascending = int(m.group(1)), True
     elif m := re.search(r"第(\d+)(?:个|位|家)", t):
         s.nth = int(m.group(1))
-    if m := re.search(r"(?:前|top\s*)(\d+)\s*(?:名|个|位|家)?|(?:最高|最好|最多|最大)的?(\d+)(?:个|家|名)", t, re.I):
+    elif m := re.search(r"第(\d+)(高|低|大|小|好|差|多|少)", t):  # 得分第二高, 系数第三低
+        s.nth = int(m.group(1))
+        s.ascending = s.ascending or bool(lex.op("min").search("最" + m.group(2)))
+    if m := re.search(r"(?:前|top\s*)(\d+)\s*(?:名|个|位|家)?|(?:最高|最好|最多|最大)的?(\d+)(?:个|家|名)"
+                      r"|\b(?:highest|best)\s+(\d+)\b|\b(\d+)\s+(?:highest|best)\b"
+                      r"|\b(\d+)\s+(?:departments|units|ones)\b.{0,30}?\b(?:highest|best)\b", t, re.I):
         s.top = int(next(g for g in m.groups() if g))
-    if m := re.search(r"(?:后|倒数|bottom\s*)(\d+)\s*(?:名|个|位|家)|(?:最低|最差|最少|最小)的?(\d+)(?:个|家|名)", t, re.I):  # noqa: E501
+    if m := re.search(r"(?:后|倒数)(\d+)\s*(?:名|个|位|家)|(?:最低|最差|最少|最小)的?(\d+)(?:个|家|名)"
+                      r"|\b(?:bottom|lowest|worst)\s+(\d+)\b|\b(\d+)\s+(?:lowest|worst)\b"
+                      r"|\b(\d+)\s+(?:departments|units|ones)\b.{0,30}?\b(?:lowest|worst)\b", t, re.I):
         s.bottom = int(next(g for g in m.groups() if g))
-    has_max, has_min = bool(lex.op("max").search(t)), bool(lex.op("min").search(t))
+    compared = [(w.start(), w.end()) for words in lex.comparators.values() for w in words.finditer(t)]
+    has_max = any(_outside(compared, m.start(), m.end()) for m in lex.op("max").finditer(t))  # not "at most"
+    has_min = any(_outside(compared, m.start(), m.end()) for m in lex.op("min").finditer(t))  # not "at least"
+    _english_ordinal(s, t, lex)
     if has_max != has_min:
         s.extreme = "max" if has_max else "min"
     if s.rank_eq == 1 and not s.categories:  # "排名第一" without a category: the best one
         s.rank_eq, s.extreme = None, s.extreme or "max"
 
 
+def _english_ordinal(s: Slots, t: str, lex: Lexicon) -> None:
+    """"the third highest", "second lowest", "5th by score": the Nth in an order; "17th place": a rank."""
+    if s.nth is not None or s.rank_eq is not None or not lex.ordinals:
+        return
+    words = "|".join(re.escape(w) for w in sorted(lex.ordinals, key=len, reverse=True))
+    for m in re.finditer(rf"\b(?:({words})|(\d+)(?:st|nd|rd|th))\b[\s-]*(\w+)?", t, re.I):
+        n = lex.ordinals[m.group(1).lower()] if m.group(1) else int(m.group(2))
+        after = (m.group(3) or "").lower()
+        if after in ("only", "to"):  # "second only to": the next one, not an ordinal
+            continue
+        if after == "place" or re.search(r"\b(?:rank(?:ed|s)?|placed|came|finished)\s+(?:no\.?\s*)?$", t[:m.start()],
+                                         re.I):
+            s.rank_eq = n
+            return
+        s.nth = n
+        s.ascending = s.ascending or bool(after and lex.op("min").search(after))
+        return
+
+
 def _comparisons(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> None:
     joiners = "|".join(re.escape(j) for j in sorted(lex.between_joiners, key=len, reverse=True))
-    unit = r"(?:分|亿元|亿|万元|万|%|家|个|项)?"
+    units = "|".join(re.escape(u) for u in sorted({*lex.units, "分", "亿元", "万元"}, key=len, reverse=True))
+    unit = rf"(?:{units})?"
     between = re.compile(rf"(?:在|介于|处在|处于|落在|位于|between|from)?\s*({NUMBER})\s*{unit}\s*(?:{joiners})\s*"
                          rf"({NUMBER})\s*({unit})\s*(之间|区间|范围|以内)?", re.I)
     taken: list[tuple[int, int]] = []
     for m in between.finditer(t):
         prefix = t[max(0, m.start() - 8):m.start() + 8].lower()
-        if not (m.group(4) or any(w in prefix for w in ("在", "介于", "处", "落", "between", "from"))):
-            continue
+        if not (m.group(4) or m.group(3) == "分" or any(w in prefix for w in ("在", "介于", "处", "落", "between",
+                                                                              "from"))):
+            continue  # "125分到130分": points on both ends are a range too
         low, high = sorted((Decimal(m.group(1)), Decimal(m.group(2))))
         s.comparisons.append(("between", low, high, m.group(3) or "", m.start()))
         taken.append((m.start(), m.end()))
@@ -249,7 +323,7 @@ def _comparisons(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) 
 def _statuses(t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> list[str]:
     """Status words outside quotes; a word inside a longer one of another status does not count
     (完成了目标 inside 超额完成了目标)."""
-    found = [(name, m.start(), m.end()) for name in ("exceeded", "met", "partial")
+    found = [(name, m.start(), m.end()) for name in ("exceeded", "met", "partial", "not_stated") if name in lex.status
              for m in lex.status[name].finditer(t) if _outside(quoted, m.start(), m.end())]
     kept = [f for f in found if not any(o[0] != f[0] and o[1] <= f[1] and f[2] <= o[2] and (o[2] - o[1]) >
                                         (f[2] - f[1]) for o in found)]
@@ -269,6 +343,10 @@ def _concept(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> N
         m = re.search(pattern, t, re.I)
         if m:
             concept = lex.text_noise.pattern.sub("", m.group(1)).strip(" ?'\"")
+            for words in lex.comparators.values():  # "involve more than 100 km": a number, not a concept
+                concept = words.pattern.sub("", concept)
+            if re.search(NUMBER, concept):
+                concept = re.sub(rf"\s*{NUMBER}\s*\S*", "", concept).strip(" ?'\"")
             if len(concept) >= 2:
                 s.concept = concept
                 return

@@ -16,8 +16,7 @@ from assistant.quantities import Quantity, quantities
 from assistant.records import Commitment
 
 Label = Literal["exceeded", "met", "partial", "not_stated"]
-LABELS_ZH: dict[Label, str] = {"exceeded": "超额完成", "met": "完成", "partial": "部分完成或进行中",
-                               "not_stated": "未说明"}
+LABELS: tuple[Label, ...] = ("exceeded", "met", "partial", "not_stated")  # what each is called: status_labels.j2
 
 EXCEEDED_WORDS = re.compile(r"超额(?:完成|实现|达成)(?!.{0,2}配售)|超(?:年中|年初|全年)?承诺(?:\d+(?:\.\d+)?\S?)?")
 RATE = re.compile(
@@ -38,10 +37,6 @@ class Status:
     evidence: str  # the clause of the text that shows it ("" when not stated)
     start: int = 0  # span of the evidence in the record's text
     end: int = 0
-
-    @property
-    def label_zh(self) -> str:
-        return LABELS_ZH[self.label]
 
 
 def clause(text: str, start: int, end: int) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from assistant.corpus import Corpus
 from assistant.facts import DepartmentRow
 from assistant.records import Commitment
 from assistant.render import render
-from assistant.status import LABELS_ZH, Status, outcome_status
+from assistant.status import LABELS, Status, outcome_status
 
 if TYPE_CHECKING:
     from assistant.execute import Executor
@@ -108,8 +108,7 @@ def summarize(corpus: Corpus, department: str, lang: str = "zh", executor: Execu
             if status is not None:
                 executor.facts.append(Fact("状态", status.label, (cite,), department, row.year, method=status.reason))
         counts = Counter(it.status.label for it in year.items if it.status is not None)
-        year.status_counts = [(LABELS_ZH[label], counts[label])
-                              for label in ("exceeded", "met", "partial", "not_stated") if counts[label]]
+        year.status_counts = [(label, counts[label]) for label in LABELS if counts[label]]
         out.append(year)
     return Summary(department, out, executor.book.citations, executor.facts)
 

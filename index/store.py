@@ -23,6 +23,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -39,6 +40,7 @@ from index.embeddings import Embedder
 from index.snapshot import PAGE, Snapshot, load_snapshot, save_snapshot, take_snapshot
 from index.tokenize import VERSION, JiebaTokenizer
 
+log = logging.getLogger("review_assistant.index")
 Progress = Callable[[int, int], None]  # (done, total)
 TOKENS_KEY = f"_tokens_v{VERSION}"  # BM25 tokens, kept in the store so any process can build BM25 from it
 BATCH = 256
@@ -226,16 +228,46 @@ class Index:
             self.refresh()
         with self._snapshot_lock:
             if self._snapshot is None or self._snapshot.generation != self.generation:
-                self._snapshot = None  # let the old one go before the new one is read
+                # The old one is kept while the new one is read (twice the memory for that moment): when the
+                # read fails (another process is writing the store), queries go on with the last good one and
+                # the next query tries again.
+                old, self._snapshot = self._snapshot, None
                 where = self.cache_path()
                 snap = load_snapshot(where, self.generation) if where is not None else None
                 if snap is None:
-                    snap = take_snapshot(self._collection, TOKENS_KEY, self.tokenizer, self.generation)
+                    try:
+                        snap = self._take_snapshot()
+                    except Exception as exc:
+                        if old is None:
+                            raise
+                        log.warning("could not read the index (%s); answering from the last snapshot", exc)
+                        self._snapshot = old
+                        return old
+                    where = self.cache_path()  # the pointer may have moved on meanwhile
                     if where is not None:
                         save_snapshot(snap, where)
                         self._drop_old_snapshots(where)
                 self._snapshot = dataclasses.replace(snap, home=where) if where is not None else snap
             return self._snapshot
+
+    def _take_snapshot(self) -> Snapshot:
+        return self._reading(lambda c: take_snapshot(c, TOKENS_KEY, self.tokenizer, self.generation))
+
+    def _reading(self, read: Callable[[Any], Any], attempts: int = 4) -> Any:
+        """A read of the live collection that survives other processes' writes: when another process removed
+        the collection (a second rebuild since this one looked) or is writing it (the embedded store then
+        fails a read now and then: "Error finding id"), follow the pointer, open the collection anew and
+        read again, a few times, before giving up."""
+        for attempt in range(attempts):
+            try:
+                return read(self._collection)
+            except Exception:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+                self.refresh()
+                self._collection = self.client.get_collection(self._collection.name, embedding_function=None)
+        raise AssertionError("unreachable")
 
     def _drop_old_snapshots(self, keep: Path) -> None:
         import shutil
@@ -248,7 +280,7 @@ class Index:
         """id -> (text, metadata without the BM25 tokens), for the few rows a search returns."""
         if not ids:
             return {}
-        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        got = self._reading(lambda c: c.get(ids=list(ids), include=["documents", "metadatas"]))
         return {i: (text or "", {k: v for k, v in (meta or {}).items() if not k.startswith("_tokens")})
                 for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
 
@@ -338,8 +370,14 @@ class Index:
             self.generation += 1
 
     def rebuild(self, docs: Sequence[Document], progress: Progress | None = None) -> SyncReport:
-        """Write a new collection aside, then swap the pointer. Vectors of unchanged documents are reused."""
+        """Write a new collection aside, then swap the pointer. Vectors of unchanged documents are reused.
+
+        The collection it replaces is kept, so a process still reading it (until it follows the pointer,
+        within follow_seconds) goes on answering; the next rebuild removes it, with any collection left
+        over by a rebuild that was killed."""
         docs = _unique(docs)
+        self.refresh()
+        self.remove_leftovers()
         old = self._collection
         old_ids = self.stored()
         vectors: dict[str, np.ndarray] = {}
@@ -356,13 +394,30 @@ class Index:
             raise
         self._record(fingerprint(str(d.id) for d in docs), collection=name)
         self.refresh()
-        self.client.delete_collection(old.name)
         by_slot = {row.slot for row in old_ids.values()}
         new_ids = {str(d.id) for d in docs}
         updated = sum(1 for d in docs if str(d.id) not in old_ids and slot(d.metadata) in by_slot)
         added = sum(1 for d in docs if str(d.id) not in old_ids) - updated
         removed = sum(1 for i in old_ids if i not in new_ids) - updated
         return SyncReport(added, updated, removed, len(keep), embedded)
+
+
+    def remove_leftovers(self) -> list[str]:
+        """Remove every collection of this index but the live one and the pointer: the one a rebuild
+        replaced, and any a killed rebuild left behind. Returns their names."""
+        keep = {f"{self.name}__active", self._collection.name}
+        removed = []
+        for found in self.client.list_collections():
+            name = found if isinstance(found, str) else found.name
+            if name.startswith(f"{self.name}__") and name not in keep and _is_generated(name[len(self.name) + 2:]):
+                self.client.delete_collection(name)
+                removed.append(name)
+        return removed
+
+
+def _is_generated(suffix: str) -> bool:
+    """A collection name this index made (name__ + 12 hex digits), not another index's sharing the prefix."""
+    return len(suffix) == 12 and all(c in "0123456789abcdef" for c in suffix)
 
 
 def _unique(docs: Sequence[Document]) -> list[Document]:

@@ -255,3 +255,15 @@ class LiveServer(str):
         made = super().__new__(cls, base)
         made.log = log
         return made
+
+
+SLOW_FIXTURES = {"embeddings", "shared_service", "indexed_env"}  # they load the real model
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that loads the real model belongs to the slow tier: say so at collection, before the quick tier
+    silently spends a minute building it."""
+    wrong = [item.nodeid for item in items
+             if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None]
+    if wrong:
+        raise pytest.UsageError("these tests use the real model but are not marked slow: " + ", ".join(wrong))

@@ -151,3 +151,10 @@ def test_a_new_question_does_not_inherit_the_department(facts_only):
     assert "131.79" in answer.answer
     bare = facts_only.ask("2023年的难度系数呢?", history=["市水利局2022年得分多少?"])
     assert "1.1438" in bare.answer
+
+
+@pytest.mark.parametrize(("question", "how"), [("哪些部门提到了“资产总量保5争4”?", "(近似原文)"),
+                                                ('Which departments mention "资产总量保5争4"?', "(near-exact)")])
+def test_a_near_exact_set_match_says_how_it_matched(facts_only, question, how):
+    answer = facts_only.ask(question)  # the row reads 资产总量实现“保5争4”: a word more than the phrase
+    assert "市国资委" in answer.answer and how in answer.answer and answer.citations

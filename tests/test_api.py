@@ -3,8 +3,6 @@ with deterministic fake embeddings: the quick tier. Retrieval quality is tested 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -26,16 +24,17 @@ def client(quick_service, tmp_path):
         yield c
 
 
-def test_ask_returns_the_contract(client, tmp_path):
+def test_ask_returns_the_contract(client, quick_service):
     r = client.post("/api/ask", json={"question": "市水利局2023年的评定难度系数是多少?"})
     assert r.status_code == 200
     body = r.json()
     assert body["mode"] == "facts" and "1.1438" in body["answer"]
     assert body["citations"][0] | {"source": TARGETS, "line": 66} == body["citations"][0]
     assert body["searched"]["rows"] == 141 and body["data_version"]
-    entry = json.loads((tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    entry = quick_service.audit.last(1)[0]  # the service records every answer, whichever front end asked
     assert entry["question"] == "市水利局2023年的评定难度系数是多少?" and entry["mode"] == "facts"
-    assert entry["cited_rows"] == [{"source": TARGETS, "line": 66, "field": "评定难度系数"}]
+    assert entry["front_end"] == "/api/ask" and entry["history"] == []
+    assert [(c["source"], c["line"], c["field"]) for c in entry["citations"]] == [(TARGETS, 66, "评定难度系数")]
     assert entry["data_version"] == body["data_version"] and "time" in entry and entry["warnings"] == []
 
 
@@ -131,8 +130,8 @@ def test_chat_limits_in_openai_shape(client):
     assert r.status_code == 422 and r.json()["field"] == "question" and "error" not in r.json()
 
 
-def test_long_conversations_use_the_last_messages_as_context(shared_service, tmp_path):
-    c, _ = make_client(shared_service, tmp_path, chat_context_messages=3)
+def test_long_conversations_use_the_last_messages_as_context(quick_service, tmp_path):
+    c, _ = make_client(quick_service, tmp_path, chat_context_messages=3)
     filler = [{"role": "user", "content": "市供销社2022年得分多少?"}, {"role": "assistant", "content": "…"}] * 40
     with c:
         # 81 messages are accepted; the department named 2 messages back gives the context

@@ -11,7 +11,6 @@ import re
 import shutil
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,36 +41,20 @@ def browser():
 # ---- an in-process server whose service can be stopped, slowed or made to fail -----------------------
 
 class Switchable:
-    """The real service, with a switch: "ok", "crash" (a 500), "slow" (answers after 3 s). With `tables`, a
-    ranking question's answer carries a table built from the data (until the query layer fills it)."""
+    """The real service, with a switch: "ok", "crash" (a 500), "slow" (answers after 3 s)."""
 
     def __init__(self, service):
-        self.service, self.mode, self.tables = service, "ok", False
+        self.service, self.mode = service, "ok"
 
     def __getattr__(self, name):
         return getattr(self.service, name)
 
-    def ask(self, question, filters=None, history=None):
+    def ask(self, question, filters=None, history=None, **more):
         if self.mode == "crash":
             raise RuntimeError("the service failed")
         if self.mode == "slow":
             time.sleep(3)
-        answer = self.service.ask(question, filters=filters, history=history)
-        if self.tables and "排名" in question:
-            answer = replace(answer, table=ranking_table(self.service.corpus, answer))
-        return answer
-
-
-def ranking_table(corpus, answer):
-    from assistant.contract import Cell, Column, Table
-
-    rows = sorted((d for d in corpus.departments if d.year == 2022 and d.category == "社会发展类"),
-                  key=lambda d: d.rank or 0)
-    cites = {c.department: c.id for c in answer.citations}
-    return Table([Column("rank", "排名", True), Column("department", "部门"), Column("score", "最终得分", True)],
-                 [[Cell(str(d.rank), d.rank, cites.get(d.department)), Cell(d.department),
-                   Cell(str(d.score), float(d.score) if d.score is not None else None, cites.get(d.department))]
-                  for d in rows], title="2022年社会发展类最终得分排名", ranked_by="score")
+        return self.service.ask(question, filters=filters, history=history, **more)
 
 
 class Served:
@@ -220,8 +203,9 @@ def test_department_pages(browser, live_server):
 
 # ---- a server that stops, fails or is slow --------------------------------------------------------------
 
-def test_errors_show_in_the_bubble_with_a_retry_and_are_not_history(browser, switchable):
-    page = browser.new_page(viewport=DESKTOP)
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_errors_show_in_the_bubble_with_a_retry_and_are_not_history(browser, switchable, size):
+    page = browser.new_page(**({"viewport": DESKTOP} if size == "desktop" else PHONE))
     page.add_init_script("window.REVIEW_ASSISTANT_TIMEOUT_MS = 1500")
     requests = []
     page.on("request", lambda r: requests.append(r) if r.url.endswith("/v1/chat/completions") else None)
@@ -232,7 +216,8 @@ def test_errors_show_in_the_bubble_with_a_retry_and_are_not_history(browser, swi
     failed = ask(page, "卫健委得分多少?", 2)
     assert failed.get_attribute("data-state") == "error"
     assert "网络错误" in failed.locator(".error").inner_text() and failed.locator("button.retry").is_visible()
-    page.screenshot(path=str(ARTIFACTS / "chat-server-stopped.png"))
+    assert in_view(page, failed.locator("button.retry"))
+    page.screenshot(path=str(ARTIFACTS / f"chat-server-stopped-{size}.png"))
     switchable.restart()
 
     switchable.mode = "crash"
@@ -250,7 +235,7 @@ def test_errors_show_in_the_bubble_with_a_retry_and_are_not_history(browser, swi
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]  # the failed exchanges are not history
     assert sent[0]["content"] == "市水利局2022年最终得分多少?" and "125.27" in sent[1]["content"]
     assert sent[2]["content"] == "卫健委得分多少?"
-    page.screenshot(path=str(ARTIFACTS / "chat-retried.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"chat-retried-{size}.png"), full_page=True)
     page.close()
 
 
@@ -273,21 +258,26 @@ def test_a_4xx_shows_in_the_bubble(browser, shared_service, tmp_path):
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_a_ranking_shows_a_table_a_chart_and_downloads(browser, switchable, size):
+    """The table the query layer builds for a real top-N answer (nothing injected)."""
     from openpyxl import load_workbook
 
-    switchable.tables = True
+    question = "社会发展类得分前四名"
+    expected = switchable.service.ask(question).table
+    assert expected is not None and len(expected.rows) == 4
+    labels = [c.label for c in expected.columns]
     page = browser.new_page(accept_downloads=True, **({"viewport": DESKTOP} if size == "desktop" else PHONE))
     page.goto(switchable.base + "/")
-    bubble = ask(page, "2022年社会发展类得分排名", 1)
+    bubble = ask(page, question, 1)
     table = bubble.locator(".answer-table table")
     assert table.locator("tbody tr").count() == 4
-    assert table.locator("th").all_inner_texts() == ["排名", "部门", "最终得分"]
-    assert "| 排名 |" not in bubble.locator(".answer").inner_text()  # the markdown table is for other clients
+    assert table.locator("th").all_inner_texts() == labels and "部门" in labels and "最终得分" in labels
+    assert "市卫生健康委" in table.inner_text() and "132.98" in table.inner_text()
+    assert "| 部门 |" not in bubble.locator(".answer").inner_text()  # the markdown table is for other clients
     bars = bubble.locator(".bars .bar-row")
     assert bars.count() == 4
     ratios = bubble.locator(".bars .bar").evaluate_all(
         "nodes => nodes.map(n => n.getBoundingClientRect().width / n.parentNode.getBoundingClientRect().width)")
-    assert min(ratios) > 0.9  # scores 125 to 133 from an axis at zero: bars of nearly equal length
+    assert min(ratios) > 0.9  # scores 128 to 136 from an axis at zero: bars of nearly equal length
     assert in_view(page, bubble)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"the page scrolls sideways: {width}px"
@@ -296,11 +286,12 @@ def test_a_ranking_shows_a_table_a_chart_and_downloads(browser, switchable, size
     with page.expect_download() as csv_download:
         bubble.locator("button.download-csv").click()
     csv = Path(csv_download.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    assert csv[0] == "排名,部门,最终得分" and len(csv) == 5 and "市卫生健康委" in "".join(csv)
+    assert csv[0] == ",".join(labels) and len(csv) == 5 and "市卫生健康委" in "".join(csv)
     with page.expect_download() as xlsx_download:
         bubble.locator("button.download-xlsx").click()
     sheet = load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes())).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0][0] == "2022年社会发展类最终得分排名" and values[2] == ["排名", "部门", "最终得分"]
-    assert any(row[1] == "市卫生健康委" and row[2] == 132.98 for row in values[3:])
+    assert values[0][0] == expected.title and values[2] == labels
+    score = labels.index("最终得分")
+    assert any("市卫生健康委" in row and row[score] == 132.98 for row in values[3:])
     page.close()

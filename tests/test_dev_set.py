@@ -16,8 +16,9 @@ pytestmark = pytest.mark.slow
 EVAL = ROOT / "tests" / "fixtures" / "eval"
 
 
-# Floors at the level measured before the last merges; the targets are 26 and 58 (see the closing note).
-@pytest.mark.parametrize(("name", "floor"), [("dev_questions", 25), ("dev2_questions", 56)])
+# Measured on the bundled data: dev 26/26 and dev2 63/63. dev2's floor leaves room for one answer whose clause
+# choice shifts with the embedder's float rounding.
+@pytest.mark.parametrize(("name", "floor"), [("dev_questions", 26), ("dev2_questions", 62)])
 def test_dev_sets_pass_the_shared_scorer(tmp_path, indexed_env, name, floor):
     questions = json.loads((EVAL / f"{name}.json").read_text(encoding="utf-8"))["questions"]
     stdin = "".join(q["q"] + "\n" for q in questions)

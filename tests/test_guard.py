@@ -64,3 +64,22 @@ def test_assistant_applies_the_guard(corpus):
     liar = Assistant(corpus, chat=FakeListChatModel(responses=["湖州银行得了200分[1]。"]))
     answer = liar.ask("湖州银行得分多少?")
     assert "113.78" in answer.answer and "200" not in answer.answer and answer.warnings
+
+
+def test_the_llm_names_facts_by_id_and_the_code_puts_the_numbers_in(corpus, draft):
+    from assistant.llm import messages
+
+    assert f"{{F1}} = {draft.facts[0].text}" in messages(corpus, draft, "zh")[1].content
+    model = FakeListChatModel(responses=["市水利局2022年的最终得分为{F1}分[1]。"])
+    answer = rewrite(corpus, draft, model)
+    assert answer.mode == "llm" and answer.answer == f"市水利局2022年的最终得分为{draft.facts[0].text}分[1]。"
+
+
+def test_a_fact_id_that_names_no_fact_is_rejected(corpus, draft):
+    answer = rewrite(corpus, draft, FakeListChatModel(responses=["得分为{F9}分[1]。"]))
+    assert answer.answer == draft.answer and answer.warnings == ["llm answer rejected: unknown fact ids: {F9}"]
+
+
+def test_a_short_reply_without_any_marker_is_rejected(corpus, draft):
+    answer = rewrite(corpus, draft, FakeListChatModel(responses=["好的。"]))
+    assert answer.answer == draft.answer and "llm answer rejected: no citation marker" in answer.warnings

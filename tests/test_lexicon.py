@@ -38,9 +38,21 @@ def test_a_folder_without_a_lexicon_uses_the_bundled_one(tmp_path: Path):
     ('[[category]]\nname = "x"\n', "[city] needs a name"),
     ('[city]\nname = "湖州"\n[[category]]\naliases = ["x"]\n', "[[category]] number 1 needs a name"),
     ('[city]\nname = "湖州"\n[[category]]\nname = "x"\naliases = 3\n', "x.aliases must be a string or a list"),
+    ('[city]\nname = "湖州"\n[english]\nloan = 3\n', "english.loan must be a string or a list"),
 ])
 def test_a_broken_lexicon_names_the_file(tmp_path: Path, text: str, message: str):
     (tmp_path / "lexicon.toml").write_text(text, encoding="utf-8")
     with pytest.raises(IngestError) as caught:
         load_lexicon(tmp_path)
     assert str(caught.value).startswith(str(tmp_path / "lexicon.toml")) and message in str(caught.value)
+
+
+def test_english_words_expand_to_the_chinese_terms_of_the_rows(tmp_path: Path):
+    (tmp_path / "lexicon.toml").write_text(
+        '[city]\nname = "湖州"\n[english]\n"listed company" = "上市公司"\ncompany = ["公司", "企业"]\n'
+        'new = "新增"\nfactory = "工厂"\ntotal = ["累计", "总数"]\n', encoding="utf-8")
+    lexicon = load_lexicon(tmp_path)
+    added = lambda text: lexicon.expand_english(text)[len(text):].split()  # noqa: E731
+    assert added("How many listed companies in total?") == ["上市公司", "累计", "总数"]  # not also 公司
+    assert sorted(added("new companies and factories")) == sorted(["公司", "企业", "新增", "工厂"])  # plurals
+    assert added("They renewed the totalled knewsletter") == []  # whole words only

@@ -73,3 +73,22 @@ def test_no_invented_number_reaches_the_user(corpus, llm_server):
         assert check(answer.answer, draft, cited_rows(corpus, draft)) == []  # what the user sees is supported
     assert rejected, "the 270M model should have been caught at least once"
     print("\n".join(rejected))
+
+
+@pytest.mark.parametrize("question", ["管水的那个部门考得咋样?", "Which bureau had the highest score in 2022?"])
+def test_the_llm_returns_a_schema_valid_query_through_constrained_output(corpus, llm_server, question):
+    """Whatever its quality, llama.cpp's grammar makes the reply a query that follows the schema."""
+    import jsonschema
+
+    from assistant.lexicon import load_lexicon
+    from assistant.llm_parse import QUERY_SCHEMA, request_query, to_query
+
+    model = chat_model(Settings(llm_base_url=llm_server, llm_model="gemma-3-270m", llm_max_tokens=160,
+                                llm_timeout=300))
+    got = request_query(model, question, load_lexicon(corpus.data_dir), corpus)
+    assert got is not None
+    data, used = got
+    assert used == "json_object"  # llama-cpp-python refuses OpenAI's json_schema type; its grammar takes over
+    jsonschema.validate(data, QUERY_SCHEMA)
+    query = to_query(data, question, corpus)  # valid against the data, or None (then the rules' query stays)
+    assert query is None or query.parser == "llm"

@@ -83,3 +83,56 @@ def test_multi_part_questions_keep_every_part(facts_only):
 def test_a_filter_that_names_nothing_is_a_warning(facts_only):
     answer = facts_only.ask("水利局得分多少?", filters={"department": "市气象局"})
     assert "125.27" in answer.answer and any("市气象局" in w for w in answer.warnings)
+
+
+@pytest.mark.parametrize(("question", "operation", "first", "last", "rows"), [
+    ("把经济建设类的部门按最终得分由高到低排一下", "top", "市商务局", "湖州银行", 10),
+    ("2023年各部门评定难度系数由低到高排列", "bottom", "市红十字会", "市发展改革委", 14),
+    ("Ranking of the economic construction departments by final score", "top", "市商务局", "湖州银行", 10),
+])
+def test_a_whole_ranking_lists_every_department_in_order(facts_only, question, operation, first, last, rows):
+    answer = facts_only.ask(question)
+    assert ops(answer) == [operation], answer.searched["queries"]
+    assert answer.table is not None and len(answer.table.rows) == rows
+    at = [c.key for c in answer.table.columns].index("department")
+    names = [row[at].text for row in answer.table.rows]
+    assert names[0] == first and names[-1] == last
+    assert answer.answer.index(first) < answer.answer.index(last)
+    assert len(cited(answer)) >= rows  # every department's value is cited
+
+
+def test_a_category_name_is_never_read_as_an_unknown_organisation(facts_only):
+    answer = facts_only.ask("请列出社会发展类的部门")  # 列出 + 社会…: not an organisation called 列出社
+    assert answer.mode != "refusal" and ops(answer) == ["list"], answer.answer
+    assert all(d in answer.answer for d in ("市科技局", "市卫生健康委", "市文化广电旅游局", "市人社社保局"))
+
+
+@pytest.mark.parametrize(("question", "must"), [
+    ("排在市国资委后面的是哪个单位?", ["市交通集团"]),  # 124.31, then the next lower score in 经济建设类
+    ("排在市文化广电旅游局前面的是谁?", ["市卫生健康委", "132.98"]),
+    ("排在市商务局前面的是谁?", ["第9名", "不在数据中"]),  # the excerpt starts at rank 9: no invented "first"
+])
+def test_the_neighbour_before_or_after_a_department(facts_only, question, must):
+    answer = facts_only.ask(question)
+    assert ops(answer) == ["next"], answer.searched["queries"]
+    assert all(m in answer.answer for m in must), answer.answer
+
+
+@pytest.mark.parametrize(("question", "operation", "count"), [
+    ("两个年度都有记录的部门有哪些?", "intersect", 1),  # no year named: the two newest years of the data
+    ("哪些单位只出现在2022年?", "only_in", 13),  # one year named: against the other year
+])
+def test_two_year_sets_without_both_years_named(facts_only, question, operation, count):
+    answer = facts_only.ask(question)
+    assert ops(answer) == [operation], answer.searched["queries"]
+    assert f"共{count}个" in answer.answer, answer.answer
+
+
+def test_a_top_n_table_shows_the_rank_the_data_gives_never_an_invented_first(facts_only):
+    table = facts_only.ask("2022年经济建设类得分最高的两个部门").table
+    assert table is not None and [c.label for c in table.columns][:2] == ["类别内排名", "部门"]
+    assert [(r[0].text, r[1].text) for r in table.rows] == [("9", "市商务局"), ("10", "市金融办")]
+    assert all(r[0].cite for r in table.rows)  # the rank cell cites the row that writes it
+    order = facts_only.ask("Which three departments have the lowest difficulty coefficients in 2023?").table
+    assert order is not None and order.columns[0].label == "position"  # coefficients have no rank column
+    assert [r[0].text for r in order.rows] == ["1", "2", "3"]

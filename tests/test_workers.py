@@ -1,5 +1,6 @@
 """`serve --workers N` on one Chroma server: every worker answers, and each follows a rebuild made by another
-process (a real uvicorn with two workers, a real `chroma run`, the real model)."""
+process (`publish`, which writes a new collection aside and swaps; a real uvicorn with two workers, a real
+`chroma run`, the real model)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,8 @@ def test_every_worker_answers_and_follows_a_rebuild_by_another_process(tmp_path,
         cells[-3] = NEW_TEXT  # the row's outcome text (兑现情况)
         lines[CHANGED_LINE - 1] = "\t".join(cells)
         source.write_text("\n".join(lines), encoding="utf-8")
-        rebuilt = subprocess.run([sys.executable, "-m", "assistant", "index", "--rebuild"], env=env, cwd=ROOT,
+        # another process publishes the changed folder: it builds the index aside and swaps it in
+        rebuilt = subprocess.run([sys.executable, "-m", "assistant", "publish"], env=env, cwd=ROOT,
                                  capture_output=True, text=True, timeout=600)
         assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
 

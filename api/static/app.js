@@ -102,13 +102,15 @@ function renderTable(table, citations) {
   const t = el("table");
   if (table.title) t.appendChild(el("caption", {}, table.title));
   const head = el("tr");
-  for (const c of table.columns) head.appendChild(el("th", c.numeric ? { class: "num" } : {}, c.label));
+  // a column's class: "num" for numbers (right-aligned, never broken) and "col-<key>" (col-year …)
+  const cls = (c) => ({ class: (c && c.numeric ? "num " : "") + "col-" + (c ? c.key : "x") });
+  for (const c of table.columns) head.appendChild(el("th", cls(c), c.label));
   t.appendChild(el("thead")).appendChild(head);
   const body = t.appendChild(el("tbody"));
   for (const row of table.rows) {
     const tr = el("tr");
     row.forEach((cell, i) => {
-      const td = el("td", table.columns[i] && table.columns[i].numeric ? { class: "num" } : {}, cell.text);
+      const td = el("td", cls(table.columns[i]), cell.text);
       const c = cell.cite && citations.find((x) => x.id === cell.cite);
       if (c) td.appendChild(citeLink(c));
       tr.appendChild(td);
@@ -175,7 +177,9 @@ async function openCitation(c) {
   body.textContent = "加载中…";
   let response;
   try {
-    response = await api("/api/sources/" + encodeURIComponent(c.source) + "/lines/" + c.line);
+    // the line as the version the answer used publishes it, not as the file stands now
+    const version = c.version ? "?version=" + encodeURIComponent(c.version) : "";
+    response = await api("/api/sources/" + encodeURIComponent(c.source) + "/lines/" + c.line + version);
   } catch (error) {
     body.textContent = "";
     body.appendChild(el("p", { class: "error" }, "无法连接服务器,未能读取原文。"));
@@ -285,7 +289,10 @@ async function ask(question, retryBubble = null) {
           bubble.textContent = content;
         }
         if (chunk.citations) citations = chunk.citations;
-        if (chunk.answer) table = chunk.answer.table || null;
+        if (chunk.answer) {
+          table = chunk.answer.table || null;
+          for (const c of citations) c.version = chunk.answer.data_version;
+        }
       }
     }
     if (!finished) throw new TypeError("stream ended early");
@@ -414,7 +421,79 @@ async function departmentPage() {
   if (figure) document.getElementById("chart").appendChild(figure);
 }
 
+// ---- the upload panel: check (a dry run), read the report, publish -----------------------------------
+
+function uploadData() {
+  const data = new FormData();
+  data.append("file", document.getElementById("upload-file").files[0]);
+  for (const name of ["year", "kind", "title"]) {
+    const value = document.getElementById("upload-" + name).value.trim();
+    if (value) data.append(name, value);
+  }
+  return data;
+}
+
+function uploadReport(body, status) {
+  const box = document.getElementById("upload-report");
+  box.textContent = "";
+  if (body.files && body.files.length) {
+    const table = el("table");
+    const head = el("tr");
+    for (const label of ["文件", "年份", "类型", "读取行数", "记录", "部门", "拒绝"]) head.appendChild(el("th", {}, label));
+    table.appendChild(head);
+    for (const f of body.files) {
+      const row = el("tr", { "data-file": f.file });
+      for (const value of [f.file, f.year || "?", f.kind || "?", f.rows_read, f.records, f.departments, f.rejected]) {
+        row.appendChild(el("td", {}, String(value)));
+      }
+      table.appendChild(row);
+    }
+    box.appendChild(table);
+  }
+  if (body.problems && body.problems.length) {
+    box.appendChild(el("p", { class: "problems" }, body.problems.length + " 个问题,未发布:"));
+    const list = el("ul", { class: "problems" });
+    for (const p of body.problems) list.appendChild(el("li", {}, p.text));
+    box.appendChild(list);
+  } else if (status >= 400) {
+    box.appendChild(el("p", { class: "problems" }, "请求有误(" + status + ")" + (body.detail ? ":" + body.detail : "。")));
+  } else if (body.version) {
+    box.appendChild(el("p", { class: "ok", id: "upload-done" }, "已发布 " + body.version.version + ",新的提问将使用这一版本。"));
+  } else {
+    box.appendChild(el("p", { class: "ok" }, "检查通过:每一行都已读成记录。可以发布。"));
+  }
+}
+
+async function upload(dryRun) {
+  const publish = document.getElementById("upload-publish");
+  const check = document.getElementById("upload-check");
+  publish.disabled = true;
+  check.disabled = true;
+  document.getElementById("upload-report").textContent = dryRun ? "正在检查…" : "正在发布…";
+  try {
+    const response = await api("/api/sources" + (dryRun ? "?dry_run=true" : ""), { method: "POST", body: uploadData() });
+    const body = await response.json().catch(() => ({}));
+    uploadReport(body, response.status);
+    publish.disabled = !(dryRun && response.ok);
+  } catch (error) {
+    document.getElementById("upload-report").textContent = "网络错误:无法连接服务器。";
+  } finally {
+    check.disabled = false;
+  }
+}
+
+function uploadPanel() {
+  const form = document.getElementById("upload-form");
+  if (!form) return;
+  form.addEventListener("submit", (event) => { event.preventDefault(); upload(true); });
+  document.getElementById("upload-publish").addEventListener("click", () => upload(false));
+  for (const input of form.querySelectorAll("input, select")) {
+    input.addEventListener("change", () => { document.getElementById("upload-publish").disabled = true; });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  uploadPanel();
   const form = document.getElementById("ask");
   if (form) {
     form.addEventListener("submit", (event) => {

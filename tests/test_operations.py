@@ -1,0 +1,550 @@
+"""Every operation, predicate and measure of the typed query, asked in Chinese and in English in our own wording
+(other departments, thresholds and phrases than the dev sets). Each test checks the parsed operation, the
+numbers that must appear (worked out by hand from the fixture rows, see the comments) and the cited rows.
+
+The fixture rows used below (tests/fixtures/data):
+  2022 outcomes, 经济建设类 (ranks 9-18 only): 商务局 129.86 #9 (line 6), 金融办 129.48 #10 (11), 城市集团 126.09 #11
+  (16), 水利局 125.27 #12 (21), 国资委 124.31 #13 (26), 交通集团 124.27 #14 (33), 产业集团 123.49 #15 (38),
+  区域合作办 122.17 #16 (43), 供销社 117.48 #17 (48), 湖州银行 113.78 #18 (53);
+  社会发展类: 科技局 135.20 #1 (63), 卫健委 132.98 #2 (68), 文旅局 130.34 #3 (75), 人社局 128.64 #4 (80).
+  2023 targets, coefficients: 科协 1.1255 (4), 文联 1.1191 (9), 贸促会 1.1199 (14), 残联 1.1217 (19), 红十字会
+  1.1183 (24), 工商联 1.1346 (29), 发改委 1.1599 (34), 经信局 1.1563 (41), 财政局 1.1563 (46), 自规局 1.1539 (51),
+  建设局 1.1550 (56), 交通运输局 1.1501 (61), 水利局 1.1438 (66), 农业农村局 1.1544 (71).
+Quick tier: facts only, no model. Content lookups and dense set matches are in the `slow` group at the end."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.query import MEASURES, OPERATIONS
+from tests.conftest import OUTCOMES, TARGETS
+
+OUT, T = OUTCOMES, TARGETS
+SCORE_LINES = {"商务局": 6, "金融办": 11, "城市集团": 16, "水利局": 21, "国资委": 26, "交通集团": 33, "产业集团": 38,
+               "区域合作办": 43, "供销社": 48, "湖州银行": 53, "科技局": 63, "卫生健康委": 68, "文化广电旅游局": 75,
+               "人社社保局": 80}
+COEFFICIENT_LINES = {"科协": 4, "文联": 9, "贸促会": 14, "残联": 19, "红十字会": 24, "工商联": 29, "发展改革委": 34,
+                     "经信局": 41, "财政局": 46, "自然资源和规划局": 51, "建设局": 56, "交通运输局": 61, "水利局": 66,
+                     "农业农村局": 71}
+
+
+def cited(answer):
+    return {(c.source, c.line) for c in answer.citations}
+
+
+def queries(answer):
+    return answer.searched["queries"]
+
+
+def ops(answer):
+    return [q["operation"] for q in queries(answer)]
+
+
+def check(answer, operation, must, rows, exact=True):
+    assert operation in ops(answer), (answer.question, queries(answer))
+    for text in must:
+        assert text in answer.answer, (answer.question, text, answer.answer)
+    if exact:
+        assert cited(answer) == rows, (answer.question, sorted(cited(answer)), answer.answer)
+    else:
+        assert rows <= cited(answer), (answer.question, sorted(cited(answer)), answer.answer)
+
+
+def scores(*names):
+    return {(OUT, SCORE_LINES[n]) for n in names}
+
+
+def coefficients(*names):
+    return {(T, COEFFICIENT_LINES[n]) for n in names}
+
+
+# ---- value: a department's score, rank, coefficient, number of items -------------------------------------
+
+@pytest.mark.parametrize(("question", "measure", "must", "rows"), [
+    ("区域合作办的最终得分是几分?", "score", ["122.17", "16"], scores("区域合作办")),
+    ("What score did the Regional Cooperation Office get?", "score", ["122.17"], scores("区域合作办")),
+    # rank 18 of the economic category, which holds ranks 9-18 only: the note says so and cites the first of them
+    ("湖州银行在类别内排第几名?", "rank", ["18", "第9至18名"], scores("湖州银行", "商务局")),
+    ("What is the rank of the Science and Technology Bureau within its category?", "rank", ["No. 1", "135.20"],
+     scores("科技局")),
+    ("工商联的评定难度系数是多少?", "coefficient", ["1.1346"], coefficients("工商联")),
+    ("What is the difficulty coefficient of the Federation of Industry and Commerce?", "coefficient", ["1.1346"],
+     coefficients("工商联")),
+])
+def test_value_of_a_field(facts_only, question, measure, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "value", must, rows)
+    assert queries(answer)[0]["measure"]["name"] == measure
+
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    ("卫健委一共有几项承诺?", ["5项"], {(OUT, n) for n in range(68, 73)}),
+    # the Water Resources Bureau has five rows in each year: one count per year, then 5 + 5 = 10
+    ("How many commitments does the Water Resources Bureau have?", ["5 commitments", "5 + 5 = 10"],
+     {(OUT, n) for n in range(21, 26)} | {(T, n) for n in range(66, 71)}),
+    ("市水利局2022年和2023年分别有几项承诺?", ["(2022年)一共有5项", "(2023年)一共有5项", "合计10项"],
+     {(OUT, n) for n in range(21, 26)} | {(T, n) for n in range(66, 71)}),
+])
+def test_count_of_a_departments_items(facts_only, question, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "count", must, rows)
+    assert queries(answer)[0]["measure"]["name"] == "items"
+
+
+# ---- FieldIs: =, >, >=, <, <=, between (inclusive) ---------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "operation", "op", "must", "rows"), [
+    # > 125 in the economic category: 129.86, 129.48, 126.09, 125.27
+    ("经济建设类中得分高于125分的部门有哪些?", "list", ">", ["有4个", "125.27"],
+     scores("商务局", "金融办", "城市集团", "水利局")),
+    ("分数比125高的部门有哪些?", "list", ">", ["有8个", "125.27"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "商务局", "金融办", "人社社保局", "城市集团", "水利局")),
+    # a Chinese numeral for the threshold: 一百三十分 = 130
+    ("得分一百三十分以上的部门有哪些?", "list", ">=", ["有3个"], scores("科技局", "卫生健康委", "文化广电旅游局")),
+    ("Which departments scored above 130 in 2022?", "list", ">", ["3 of 14"],
+     scores("科技局", "卫生健康委", "文化广电旅游局")),
+    # >= 126.09 keeps 城市集团 itself: 135.20, 132.98, 130.34, 129.86, 129.48, 128.64, 126.09
+    ("得分不低于126.09分的单位有哪些?", "list", ">=", ["有7个", "126.09"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "商务局", "金融办", "人社社保局", "城市集团")),
+    # "at least" is a comparison, not "the least"
+    ("Which departments have a score of at least 129.48?", "list", ">=", ["5 of 14", "129.48"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "商务局", "金融办")),
+    # < 118: 117.48 and 113.78
+    ("得分低于118分的部门有几个?", "count", "<", ["共2个"], scores("供销社", "湖州银行")),
+    # < 1.13: 1.1255, 1.1217, 1.1199, 1.1191, 1.1183
+    ("How many departments have a coefficient below 1.13?", "count", "<", ["5 of 14"],
+     coefficients("科协", "残联", "贸促会", "文联", "红十字会")),
+    # <= 1.1199 keeps 贸促会 itself
+    ("难度系数不高于1.1199的单位有哪些?", "list", "<=", ["有3个", "1.1199"],
+     coefficients("贸促会", "文联", "红十字会")),
+    ("Which departments have a difficulty coefficient of at most 1.1217?", "list", "<=", ["4 of 14"],
+     coefficients("残联", "贸促会", "文联", "红十字会")),
+    ("难度系数等于1.1563的单位是哪些?", "list", "=", ["有2个"], coefficients("经信局", "财政局")),
+    ("Which departments have a coefficient equal to 1.1501?", "list", "=", ["1 of 14"], coefficients("交通运输局")),
+    ("哪些部门的得分刚好是124.27?", "list", "=", ["有1个", "交通集团"], scores("交通集团")),
+    # between, both bounds included: 1.1550 is the upper bound itself
+    ("难度系数介于1.15和1.155之间的单位有哪些?", "list", "between", ["有4个", "1.1550", "含两端"],
+     coefficients("建设局", "农业农村局", "自然资源和规划局", "交通运输局")),
+    # points on both ends make a range without 之间: 129.86, 129.48, 128.64, 126.09, 125.27
+    ("125分到130分的部门", "list", "between", ["有5个"],
+     scores("商务局", "金融办", "人社社保局", "城市集团", "水利局")),
+    ("Which departments scored between 122.17 and 124.31 points, inclusive?", "list", "between", ["4 of 14"],
+     scores("国资委", "交通集团", "产业集团", "区域合作办")),
+])
+def test_field_comparisons(facts_only, question, operation, op, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, operation, must, rows)
+    predicates = [p for q in queries(answer) for p in q.get("predicates", [])]
+    assert any(p["type"] == "FieldIs" and p["op"] == op for p in predicates), queries(answer)
+    assert answer.table is not None and len(answer.table.rows) == len(rows)
+
+
+# ---- aggregates: sum, mean, min, max, top, bottom --------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "operation", "must", "rows"), [
+    # 135.20 + 132.98 + 130.34 + 128.64 = 527.16
+    ("社会发展类四个部门的总分是多少?", "sum", ["527.16"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "人社社保局")),
+    # the fourteen 2023 coefficients add up to 15.9688
+    ("What is the sum of the difficulty coefficients in 2023?", "sum", ["15.9688"], coefficients(*COEFFICIENT_LINES)),
+    # 1236.20 / 10 = 123.62
+    ("经济建设类各部门得分的均值是多少?", "mean", ["123.62", "1236.20 / 10"],
+     scores(*list(SCORE_LINES)[:10])),
+    # 15.9688 / 14 = 1.14063 -> 1.1406
+    ("What is the average difficulty coefficient in 2023?", "mean", ["1.1406", "15.9688 / 14"],
+     coefficients(*COEFFICIENT_LINES)),
+    ("哪个单位的难度系数最高?", "max", ["发展改革委", "1.1599"], coefficients("发展改革委")),
+    ("Which department had the lowest final score in the social development category?", "min",
+     ["人社社保局", "128.64"], scores("人社社保局")),
+    ("社会发展类得分前三的部门是哪些?", "top", ["135.20", "132.98", "130.34"],
+     scores("科技局", "卫生健康委", "文化广电旅游局")),
+    ("List the top 3 departments by score in the economic construction category.", "top",
+     ["129.86", "129.48", "126.09"], scores("商务局", "金融办", "城市集团")),
+    ("难度系数最低的三个单位是哪几个?", "bottom", ["1.1183", "1.1191", "1.1199"],
+     coefficients("红十字会", "文联", "贸促会")),
+    ("Which are the bottom 2 departments by difficulty coefficient?", "bottom", ["1.1183", "1.1191"],
+     coefficients("红十字会", "文联")),
+    # 1.1599, then the tie 1.1563 twice
+    ("In 2023, which three departments have the highest coefficients?", "top", ["1.1599", "1.1563"],
+     coefficients("发展改革委", "经信局", "财政局")),
+    # a number word: the two lowest of the four social departments are 128.64 and 130.34
+    ("Who are the two lowest-scoring departments in the social development category?", "bottom",
+     ["128.64", "130.34"], scores("人社社保局", "文化广电旅游局")),
+    # every department of a category, and how many there are in a year
+    ("经济建设类有哪些部门?", "list", ["有10个"], scores(*list(SCORE_LINES)[:10])),
+    ("Which departments are in the social development category?", "list", ["4 departments"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "人社社保局")),
+    ("2023年一共有多少个部门?", "count", ["共14个"], coefficients(*COEFFICIENT_LINES)),
+    ("How many departments are in the economic construction category?", "count", ["10 departments"],
+     scores(*list(SCORE_LINES)[:10])),
+])
+def test_aggregates_and_extremes(facts_only, question, operation, must, rows):
+    check(facts_only.ask(question), operation, must, rows)
+
+
+# ---- order: the Nth, the next one ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "n", "ascending", "must", "rows"), [
+    ("按得分从高到低,社会发展类第三个是哪个部门?", 3, False, ["文化广电旅游局", "130.34"], scores("文化广电旅游局")),
+    ("难度系数倒数第二的是哪家单位?", 2, True, ["文联", "1.1191"],
+     coefficients("文联")),
+    ("Which department has the second lowest difficulty coefficient?", 2, True, ["文联", "1.1191"],
+     coefficients("文联")),
+    # 1.1599, then 1.1563 twice: the tie holds places 2 and 3
+    ("Which department is third by difficulty coefficient?", 3, False, ["经信局", "财政局", "1.1563"],
+     coefficients("经信局", "财政局")),
+    ("社会发展类得分第二高的是哪个部门?", 2, False, ["卫生健康委", "132.98"], scores("卫生健康委")),
+    # 1.1599, 1.1563, 1.1563, then 建设局's 1.1550 fourth: a coefficient has no rank column, so 排第四 is an order
+    ("难度系数从高到低排第四的是哪个单位?", 4, False, ["建设局", "1.1550"], coefficients("建设局")),
+    # 113.78, 117.48, then 区域合作办's 122.17
+    ("What is the third lowest score in the economic construction category?", 3, True, ["区域合作办", "122.17"],
+     scores("区域合作办")),
+])
+def test_nth_in_an_order_with_its_table(facts_only, question, n, ascending, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "nth", must, rows)
+    q = queries(answer)[0]
+    assert q["n"] == n and q.get("ascending", False) is ascending
+    table = answer.table
+    assert table is not None and [c.key for c in table.columns][:2] == ["place", "department"]
+    assert len(table.rows) == len(rows)
+    ids = {c.id: (c.source, c.line) for c in answer.citations}
+    for row in table.rows:
+        assert all(cell.cite in ids for cell in (row[0], row[1], row[-1]))
+        assert ids[row[-1].cite] in rows
+
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # below 建设局's 1.1550 the next is 农业农村局 1.1544
+    ("难度系数排在建设局后面紧随其后的是哪个单位?", ["农业农村局", "1.1544"], coefficients("建设局", "农业农村局")),
+    # below 金融办's 129.48 in its category the next is 城市集团 126.09
+    ("Which department comes right after the Financial Affairs Office by score?", ["城市集团", "126.09"],
+     scores("金融办", "城市集团")),
+])
+def test_next_after_a_department(facts_only, question, must, rows):
+    check(facts_only.ask(question), "next", must, rows)
+
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # 卫健委 is 2nd of the social category: above it 科技局 135.20
+    ("卫健委排在第几?比它高一名的是谁?", ["第2", "比它高一位的是市科技局", "135.20"], scores("卫生健康委", "科技局")),
+    # 国资委 is 13th: above it 水利局 125.27, below it 交通集团 124.27
+    ("Who is right above the State-owned Assets Commission by score?", ["水利局", "125.27"],
+     scores("国资委", "水利局")),
+    ("Who comes right below the Health Commission in the social development ranking?", ["文化广电旅游局", "130.34"],
+     scores("卫生健康委", "文化广电旅游局")),
+])
+def test_next_above_or_below_a_department(facts_only, question, must, rows):
+    check(facts_only.ask(question), "next", must, rows)
+
+
+@pytest.mark.parametrize(("question", "operation", "must", "rows"), [
+    # above 水利局's own 125.27: 135.20, 132.98, 130.34, 129.86, 129.48, 128.64, 126.09
+    ("哪些部门的得分比市水利局高?", "list", ["高于市水利局(125.27)", "有7个"],
+     scores("水利局", "科技局", "卫生健康委", "文化广电旅游局", "商务局", "金融办", "人社社保局", "城市集团")),
+    ("Which departments scored higher than the Water Resources Bureau?", "list", ["7 of 14", "125.27"],
+     scores("水利局", "科技局", "卫生健康委", "文化广电旅游局", "商务局", "金融办", "人社社保局", "城市集团")),
+    # below 农业农村局's 1.1544: nine coefficients
+    ("有几个部门的难度系数比农业农村局低?", "count", ["共9个", "1.1544"],
+     coefficients("农业农村局", "自然资源和规划局", "交通运输局", "水利局", "工商联", "科协", "残联", "贸促会", "文联",
+                  "红十字会")),
+])
+def test_compared_with_a_departments_own_value(facts_only, question, operation, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, operation, must, rows)
+    assert queries(answer)[0]["predicates"][0]["of"]
+
+
+# ---- difference (value and rank), spread, ties -----------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    ("国资委和交通集团的分数差多少?", ["124.31 − 124.27 = 0.04", "靠前1名"], scores("国资委", "交通集团")),
+    ("How much higher is the Commerce Bureau's score than the Supply and Marketing Cooperative's?",
+     ["129.86 − 117.48 = 12.38"], scores("商务局", "供销社")),
+    ("科协和文联的难度系数相差多少?", ["1.1255 − 1.1191 = 0.0064"], coefficients("科协", "文联")),
+    # in rank: 卫健委 #2 against 人社局 #4
+    ("人社局和卫健委在社会发展类的排名谁靠前?", ["排名第2", "排名第4", "靠前2名"], scores("卫生健康委", "人社社保局")),
+    ("Which ranks higher, the Water Resources Bureau or the State-owned Assets Commission?",
+     ["No. 12", "No. 13", "125.27 − 124.31 = 0.96"], scores("水利局", "国资委")),
+    ("What is the gap between the Commerce Bureau and Huzhou Bank in final score?", ["129.86 − 113.78 = 16.08"],
+     scores("商务局", "湖州银行")),
+    # places apart: #1 and #4 of the social category, #9 and #18 of the economic one
+    ("科技局和人社局差了多少名?", ["排名第1", "排名第4", "靠前3名"], scores("科技局", "人社社保局")),
+    ("How many places apart are the Commerce Bureau and Huzhou Bank?", ["9 places ahead"],
+     scores("商务局", "湖州银行")),
+])
+def test_difference_between_two_departments(facts_only, question, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "difference", must, rows)
+    assert answer.table is not None and len(answer.table.rows) == 2
+
+
+@pytest.mark.parametrize(("question", "must", "rows", "places"), [
+    # 1.1599 (发改委, 1st of 14) − 1.1183 (红十字会, 14th) = 0.0416
+    ("2023年难度系数的最高和最低差多少?", ["1.1599 − 1.1183 = 0.0416"],
+     coefficients("发展改革委", "红十字会"), [1, 14]),
+    # 129.86 (商务局, 1st of the 10 present) − 113.78 (湖州银行, 10th) = 16.08
+    ("What is the spread of final scores in the economic construction category?", ["129.86 − 113.78 = 16.08"],
+     scores("商务局", "湖州银行"), [1, 10]),
+])
+def test_spread_with_its_table(facts_only, question, must, rows, places):
+    answer = facts_only.ask(question)
+    check(answer, "spread", must, rows)
+    table = answer.table
+    assert table is not None and [c.key for c in table.columns][:2] == ["place", "department"]
+    assert [row[0].value for row in table.rows] == places
+    ids = {c.id: (c.source, c.line) for c in answer.citations}
+    assert {ids[row[-1].cite] for row in table.rows} == rows
+
+
+@pytest.mark.parametrize("question", ["哪些单位的系数是并列的?",
+                                      "Are there departments with the same difficulty coefficient?"])
+def test_ties(facts_only, question):
+    check(facts_only.ask(question), "ties", ["经信局", "财政局", "1.1563"], coefficients("经信局", "财政局"))
+
+
+def test_no_ties_is_an_honest_refusal(facts_only):
+    answer = facts_only.ask("有没有得分相同的部门?")
+    assert ops(answer) == ["ties"] and answer.mode == "refusal" and "14个部门" in answer.answer
+
+
+# ---- sets across years: intersect, only_in ---------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["哪些部门2022年和2023年都有数据?",
+                                      "Which departments appear in both 2022 and 2023?"])
+def test_intersection_of_years(facts_only, question):
+    check(facts_only.ask(question), "intersect", ["水利局", "125.27", "1.1438"],
+          scores("水利局") | coefficients("水利局"))
+
+
+@pytest.mark.parametrize(("question", "rows", "absent"), [
+    ("哪些部门只有2023年的数据、2022年没有?", coefficients(*COEFFICIENT_LINES) - coefficients("水利局"), "1.1438"),
+    ("Which departments are only in 2022 and not in 2023?", scores(*SCORE_LINES) - scores("水利局"), "125.27"),
+])
+def test_departments_only_in_one_year(facts_only, question, rows, absent):
+    answer = facts_only.ask(question)
+    check(answer, "only_in", ["13"], rows)
+    assert absent not in answer.answer
+
+
+# ---- a department's items, a summary -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    ("产业集团的承诺事项有哪些?", ["5项", "全力打造高质高效实力产投"], {(OUT, n) for n in range(38, 43)}),
+    ("List the commitments of the Red Cross Society for 2023.", ["5 commitments"], {(T, n) for n in range(24, 29)}),
+])
+def test_items_of_a_department(facts_only, question, must, rows):
+    check(facts_only.ask(question), "items", must, rows)
+
+
+def test_items_over_two_years_are_told_per_year_with_a_table(facts_only):
+    """The Water Resources Bureau has five outcomes (2022, lines 21-25) and five targets (2023, lines 66-70)."""
+    answer = facts_only.ask("列出水利局的全部承诺")
+    rows = {(OUT, n) for n in range(21, 26)} | {(T, n) for n in range(66, 71)}
+    check(answer, "items", ["市水利局2022年共有5项", "市水利局2023年共有5项"], rows)
+    assert answer.table is not None and [row[1].text for row in answer.table.rows] == ["2022"] * 5 + ["2023"] * 5
+    ids = {c.id: (c.source, c.line) for c in answer.citations}
+    assert {ids[row[2].cite] for row in answer.table.rows} == rows
+
+
+def test_a_departments_items_that_contain_a_phrase(facts_only):
+    """Huzhou Bank's rows that say 贷款: items 2 to 5 (lines 54-57), not the other two."""
+    answer = facts_only.ask('Which of Huzhou Bank\'s commitments mention "贷款"?')
+    check(answer, "list", ["4 row"], {(OUT, 54), (OUT, 55), (OUT, 56), (OUT, 57)})
+
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    ("给我一个市财政局的概述", ["1.1563", "重构一健快兑新机制"], {(T, n) for n in range(46, 51)}),
+    ("Give me an overview of the Commerce Bureau.", ["129.86", "招大引强"], {(OUT, n) for n in range(6, 11)}),
+    ("科协的基本情况介绍一下", ["1.1255", "举办2023国际绿色低碳创新大会"], {(T, n) for n in range(4, 9)}),
+])
+def test_summary_of_a_department(facts_only, question, must, rows):
+    check(facts_only.ask(question), "summary", must, rows, exact=False)
+
+
+# ---- StatusIs: exceeded, met, partial, not stated (items_with_status) ----------------------------------------
+
+@pytest.mark.parametrize(("question", "operation", "status", "must", "rows"), [
+    ("区域合作办哪些承诺超额完成了?", "list", "exceeded", ["共1项", "提前超额完成"], {(OUT, 45)}),
+    # 科技局 promised 100 core technologies and delivered 134
+    ("Which of the Science and Technology Bureau's commitments beat their targets?", "list", "exceeded",
+     ["突破核心技术134项"], {(OUT, 67)}),
+    ("社会发展类有几项承诺超额完成?", "count", "exceeded", ["共1项", "134项"], {(OUT, 67)}),
+    ("水利局哪些承诺只是完成了目标?", "list", "met", ["全面完成"], {(OUT, 21)}),
+    ("Which of the State-owned Assets Commission's commitments met their targets?", "list", "met",
+     ["完成率100%"], {(OUT, 28)}),
+    ("交通集团有哪些承诺还没完成?", "list", "partial", ["共2项"], {(OUT, 33), (OUT, 35)}),
+    ("Which commitments are still in progress?", "list", "partial", ["3 commitment"],
+     {(OUT, 10), (OUT, 33), (OUT, 35)}),
+    ("Which commitments fell short of their targets?", "list", "partial", ["3 commitment"],
+     {(OUT, 10), (OUT, 33), (OUT, 35)}),
+    ("湖州银行的承诺里哪些没有写明是否完成?", "list", "not_stated", ["共6项"], {(OUT, n) for n in range(53, 59)}),
+    ("How many of the Financial Affairs Office's outcomes do not state a status?", "count", "not_stated",
+     ["5 commitment"], {(OUT, n) for n in range(11, 16)}),
+])
+def test_items_with_a_status(facts_only, question, operation, status, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, operation, must, rows)
+    q = queries(answer)[0]
+    assert q["measure"] == {"name": "items_with_status", "status": status}
+    assert q["predicates"] == [{"type": "StatusIs", "statuses": [status]}]
+
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    ("卫健委“湖有善育”这条算是超额完成吗?", ["未写明是否达到目标"], {(OUT, 71)}),
+    ('Does "超承诺271家" mean the Commerce Bureau exceeded its target?', ["exceeded"], {(OUT, 7)}),
+])
+def test_status_of_a_quoted_commitment(facts_only, question, must, rows):
+    check(facts_only.ask(question), "status_of", must, rows)
+
+
+# ---- TextContains (exact phrase), NumberInText (a number in a unit) ------------------------------------------
+
+@pytest.mark.parametrize(("question", "phrase", "must", "rows"), [
+    ("哪些部门的兑现情况提到了“数字化改革”?", "数字化改革", ["金融办"], {(OUT, 14)}),
+    ('Which departments mention "无废工地"?', "无废工地", ["交通集团", "141 rows scanned"], {(OUT, 35)}),
+])
+def test_rows_that_contain_a_phrase(facts_only, question, phrase, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "list", must, rows)
+    assert queries(answer)[0]["predicates"] == [{"type": "TextContains", "phrase": phrase}]
+    assert answer.table is not None and len(answer.table.rows) == len(rows)
+
+
+@pytest.mark.parametrize(("question", "unit", "op", "must", "rows"), [
+    # numbers in 家 above 1000 in a clause about 新增…企业: only 科技局's 新增国家科技型企业2471家
+    # (服务企业数2940家, 为农服务网点2183家 and 走访企业8812家 are not 新增企业)
+    ("哪些部门有新增企业超过1000家的记录?", "家", ">", ["科技局", "2471家"], {(OUT, 66)}),
+    # outcome numbers of at least 300亿: 1548, 3346.45, 310, 437, 727.7, 1173.24, 450
+    ("Which outcomes report at least 300亿元?", "亿元", ">=", ["7 number", "3346.45亿元", "310亿元"],
+     {(OUT, 11), (OUT, 26), (OUT, 38), (OUT, 40), (OUT, 44), (OUT, 53), (OUT, 75)}),
+    # an English unit, written 公里 in the rows: 交通运输局's 农村公路355公里 is the only 2023 distance above 100
+    ("Which 2023 targets involve more than 100 km?", "公里", ">", ["355公里"], {(T, 62)}),
+    ("Which 2023 targets mention at least 1000 households?", "户", ">=", ["6000户"], {(T, 60)}),
+    # areas (面积) of at least 1万亩 = 10000亩 in 2023: 耕地面积60000亩 and 播种面积…120.3万亩; 腾出低效用地10000亩
+    # and 1.5万亩新增建设用地 are numbers in 亩 too, but not of an area (面积)
+    ("2023年哪些目标的面积在1万亩以上?", "万亩", ">=", ["60000亩", "120.3万亩"], {(T, 53), (T, 71)}),
+])
+def test_numbers_in_the_text(facts_only, question, unit, op, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "list", must, rows)
+    q = queries(answer)[0]
+    assert q["predicates"][0]["type"] == "NumberInText" and q["predicates"][0]["unit"] == unit
+    assert q["predicates"][0]["op"] == op and q["measure"]["name"] == "quantity"
+    assert answer.table is not None and len(answer.table.rows) == len(answer.facts) - 1  # one cell per number
+
+
+# ---- several parts, follow-ups ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "operations", "must", "rows"), [
+    ("产业集团得了多少分?它的名次呢?", ["value", "value"], ["123.49", "第15"], scores("产业集团", "商务局")),
+    ("工商联的难度系数是多少?红十字会呢?", ["value", "value"], ["1.1346", "1.1183"],
+     coefficients("工商联", "红十字会")),
+    ("区域合作办的得分、排名和承诺数分别是多少?", ["value", "value", "count"], ["122.17", "第16", "5项"],
+     scores("商务局") | {(OUT, n) for n in range(43, 48)}),
+    ("What was the Commerce Bureau's score and its rank?", ["value", "value"], ["129.86", "No. 9"], scores("商务局")),
+    # the second part asks the other end of the same order
+    ("系数最大的是谁?最小的呢?", ["max", "min"], ["发展改革委", "1.1599", "红十字会", "1.1183"],
+     coefficients("发展改革委", "红十字会")),
+    ("Which department has the highest score, and which has the lowest?", ["max", "min"], ["135.20", "113.78"],
+     scores("商务局", "科技局", "湖州银行", "人社社保局")),
+    # each measure with its own year: said before it in Chinese, after it in English
+    ("水利局2022年的得分和2023年的难度系数分别是多少?", ["value", "value"], ["125.27", "1.1438"],
+     scores("水利局") | coefficients("水利局")),
+    ("What were the Water Resources Bureau's score in 2022 and coefficient in 2023?", ["value", "value"],
+     ["125.27", "1.1438"], scores("水利局") | coefficients("水利局")),
+    # the second part asks the same comparison again: one answer
+    ("人社局和文旅局谁的分数高?高几分?", ["difference"], ["130.34 − 128.64 = 1.70"],
+     scores("人社社保局", "文化广电旅游局")),
+])
+def test_parts_of_one_question_share_context(facts_only, question, operations, must, rows):
+    answer = facts_only.ask(question)
+    assert ops(answer) == operations, queries(answer)
+    check(answer, operations[0], must, rows)
+
+
+@pytest.mark.parametrize(("history", "question", "operation", "must", "rows"), [
+    (["区域合作办的最终得分是几分?"], "它一共有几项承诺?", "count", ["5项"], {(OUT, n) for n in range(43, 48)}),
+    (["区域合作办的最终得分是几分?", "它排第几?"], "那卫健委呢?", "value", ["第2", "132.98"], scores("卫生健康委")),
+    (["What is the difficulty coefficient of the Federation of Industry and Commerce?"], "What about the Red Cross "
+     "Society?", "value", ["1.1183"], coefficients("红十字会")),
+    # "it" is the department asked about before, and its coefficient (1.1501) is the threshold: six are above it
+    (["交通运输局的系数是多少?"], "比它高的有哪些?", "list", ["高于市交通运输局(1.1501)", "有6个"],
+     coefficients("交通运输局", "发展改革委", "经信局", "财政局", "建设局", "农业农村局", "自然资源和规划局")),
+    (["What is the Finance Bureau's difficulty coefficient?"], "Which departments have a higher coefficient than it?",
+     "list", ["1 of 14", "1.1599"], coefficients("财政局", "发展改革委")),
+])
+def test_follow_ups_take_the_earlier_context(facts_only, history, question, operation, must, rows):
+    check(facts_only.ask(question, history=history), operation, must, rows)
+
+
+# ---- refusals that say why -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "why"), [
+    ("经济建设类排名第五的是谁?", ["第9至18名"]),  # a missing rank names the ranks present
+    ("Which department ranked 3rd in the economic construction category?", ["9–18"]),
+    ("Which department ranked first in the economic construction category?", ["9–18"]),
+    ("市审计局得分多少?", ["市审计局"]),  # a department not in the data
+    ("What is the score of the Audit Bureau?", ["Audit Bureau"]),
+    ("Summarize the Housing Security Office.", ["Not found: Housing Security Office is not in the data"]),
+    ("温州市水利局的难度系数是多少?", ["温州"]),  # another city's department, though 水利局 exists here
+    ("What was the score of the Hangzhou Commerce Bureau?", ["Hangzhou"]),
+    ("2021年文联的难度系数是多少?", ["2021", "2022年、2023年"]),  # a year not in the data
+    ("What was the Commerce Bureau's score in 2020?", ["2020", "2022, 2023"]),
+])
+def test_refusals_say_why(facts_only, question, why):
+    answer = facts_only.ask(question)
+    assert answer.mode == "refusal", answer.answer
+    assert "125.27" not in answer.answer and "129.86" not in answer.answer  # no figure of another department
+    for text in why:
+        assert text in answer.answer, (question, answer.answer)
+
+
+@pytest.mark.parametrize("question", ["经济建设类得分最高的是哪个部门?", "Which department scored best in the economic "
+                                      "construction category?"])
+def test_no_first_when_the_top_ranks_are_absent(facts_only, question):
+    """The best score present in an excerpt (ranks 9-18) is not called first: the answer says which ranks
+    are there."""
+    answer = facts_only.ask(question)
+    assert ops(answer) == ["max"] and "129.86" in answer.answer
+    assert "第1至8名不在数据中" in answer.answer or "ranks 1至8 are not loaded" in answer.answer
+    assert "排名第一" not in answer.answer and "No. 1" not in answer.answer
+
+
+def test_every_operation_and_measure_is_covered_here():
+    """Keeps this file honest: a new operation or measure needs its tests here."""
+    import inspect
+    import sys
+
+    source = inspect.getsource(sys.modules[__name__])
+    for operation in OPERATIONS:
+        if operation in ("refuse", "content"):
+            continue  # refusals have their own tests; content lookups are in the slow group below
+        assert f'"{operation}"' in source, operation
+    for measure in MEASURES:
+        assert f'"{measure}"' in source, measure
+
+
+# ---- with the real model: content lookups (quantity), concepts (TextAbout) ------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "must", "row"), [
+    ("湖州银行绿色贷款占比是多少?", "28.51%", (OUT, 57)),
+    ("What share of Huzhou Bank's loans are green loans?", "28.51%", (OUT, 57)),
+])
+def test_content_lookup_quotes_the_clause(assistant, question, must, row):
+    answer = assistant.ask(question)
+    assert ops(answer) == ["content"] and must in answer.answer, answer.answer
+    assert row in cited(answer)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "row"), [
+    ("2023年哪些单位的目标涉及无障碍?", (T, 19)),
+    ("Which 2023 targets are about disabled people?", (T, 19)),
+])
+def test_rows_about_a_concept(assistant, question, row):
+    answer = assistant.ask(question)
+    assert ops(answer) == ["list"], queries(answer)
+    assert queries(answer)[0]["predicates"][0]["type"] == "TextAbout"
+    assert row in cited(answer) and answer.table is not None
