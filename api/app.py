@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -69,6 +70,26 @@ class BodyLimit:
         message = f"request body is larger than {limit} bytes"
         response = problem(path, 413, message, "body", code="request_too_large")
         await response({"type": "http"}, _no_receive, send)
+
+
+class ServedBy:
+    """Every response names the process that served it (X-Served-By: pid): `serve --workers N` runs N."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.header = (b"x-served-by", str(os.getpid()).encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def named(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, named)
 
 
 def problem(path: str, status: int, message: str, field: str | None = None, code: str | None = None,
@@ -177,6 +198,7 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(ServedBy)
     return app
 
 

@@ -477,6 +477,8 @@ def audit(
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Default 127.0.0.1 (REVIEW_ASSISTANT_HOST)")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Default 8000 (REVIEW_ASSISTANT_PORT)")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes; more than 1 needs a Chroma "
+                                         "server (REVIEW_ASSISTANT_CHROMA_HOST)")] = 1,
 ) -> None:
     """Serve the JSON API, the OpenAI-compatible endpoints and the chat page under uvicorn."""
     import uvicorn
@@ -485,10 +487,34 @@ def serve(
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
+    if workers > 1:
+        _serve_workers(host, port, workers)
+        return
     # before uvicorn: bad data (with no good version) or an unwritable audit log is an `error:` line here
     service = _service("eager", audit=True)
     app = create_app(settings, make_service=lambda _: service)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    """Several uvicorn workers, each with its own service, all on one Chroma server. The sources are checked
+    and the index brought up to date here, once, before any worker starts: the workers find it unchanged
+    and only load it. Each follows a later sync or rebuild by another process (index_follow_seconds)."""
+    import os
+
+    import uvicorn
+
+    settings = get_settings()
+    if not settings.chroma_host:
+        errors.print("[red]error:[/red] serve --workers needs a Chroma server that every worker shares: set "
+                     "REVIEW_ASSISTANT_CHROMA_HOST (and _CHROMA_PORT); an embedded store belongs to one process",
+                     highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    _service().index()  # a bad source is an `error:` line here, before any worker starts
+    if settings.verbose:
+        os.environ["REVIEW_ASSISTANT_VERBOSE"] = "1"  # the workers read their settings from the environment
+    uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info",
+                timeout_graceful_shutdown=5)
 
 
 @app.command()

@@ -8,6 +8,7 @@ question that needs retrieval; `retrieval="eager"` (the server) builds them at s
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,13 +45,15 @@ class Health:
     index_version: str
     llm: bool
     notes: list[str] = field(default_factory=list)  # what an operator should know: stale data folder, audit
+    pid: int = 0  # the process that answered (`serve --workers N` runs N of them)
+    index_state: str = ""  # the live collection and what it holds, the same in every process that follows it
 
 
 class Service:
     """Build it with `Service.from_settings`; the constructor only wires parts already made."""
 
     def __init__(self, settings: Settings, holder: CorpusHolder | PublishedCorpus, chat: Any,
-                 make_stack: Callable[[Corpus], SearchStack], retrieval: Retrieval = "lazy",
+                 make_stack: Callable[..., SearchStack], retrieval: Retrieval = "lazy",
                  audit: AuditLog | None = None):
         self.settings = settings
         self.holder = holder
@@ -90,12 +93,12 @@ class Service:
 
             chat = chat_model(settings)
 
-        def make_stack(corpus: Corpus) -> SearchStack:
+        def make_stack(corpus: Corpus, prefetch: bool = False) -> SearchStack:
             from assistant.quiet import quiet_libraries
             from assistant.search import build_stack
 
             quiet_libraries(settings.verbose)
-            return build_stack(settings, corpus, client=client, embeddings=embeddings)
+            return build_stack(settings, corpus, client=client, embeddings=embeddings, prefetch=prefetch)
 
         holder = PublishedCorpus(VersionStore(settings.published_path), settings.data_dir, default_limits(),
                                  settings.version_follow_seconds)
@@ -129,10 +132,10 @@ class Service:
 
     # ---- retrieval: built on first use (lazy) or at start-up (eager) -------------------------------
 
-    def _stack_for(self, sync: bool = True) -> SearchStack:
+    def _stack_for(self, sync: bool = True, prefetch: bool = False) -> SearchStack:
         with self._stack_lock:
             if self._stack is None:
-                self._stack = self._make_stack(self.corpus)
+                self._stack = self._make_stack(self.corpus, prefetch=prefetch)
             if sync and not self._synced:
                 from assistant.search import index_corpus
 
@@ -146,12 +149,15 @@ class Service:
         return self._stack_for()
 
     def _search_tools(self) -> tuple[Callable[..., list[Any]], Callable[[str], list[str]]]:
-        stack = self.stack
+        stack = self._stack_for(prefetch=True)  # a question needs search: its model loads meanwhile
         return stack.search, stack.index.tokenizer
 
     def warm_up(self) -> None:
         """Load the model, the index and BM25 now rather than on the first request."""
         stack = self.stack
+        warm = getattr(stack.index.embeddings, "warm", None)
+        if warm is not None:  # e.g. the full tokenizer, which a cold CLI question does without
+            warm()
         stack.hybrid.search("预热 warm up", 1)
         stack.dense.search("warm up", 1)
 
@@ -341,12 +347,13 @@ class Service:
         if stack is None:  # lazy and not needed yet: nothing is wrong
             status = "ok" if self.retrieval == "lazy" and not notes else "degraded"
             return Health(status, False, len(self.corpus.records), 0, self.corpus.version, "not loaded",
-                          self.chat is not None, notes)
+                          self.chat is not None, notes, os.getpid())
         try:
+            stack.index.follow()  # another process may have synced or rebuilt it
             indexed = stack.index.count()
             loaded = indexed > 0
         except Exception:  # the store is down: say so, do not fail the probe
             indexed, loaded = 0, False
         return Health("ok" if loaded and not notes else "degraded", loaded, len(self.corpus.records), indexed,
                       self.corpus.version, f"{stack.index.collection.name}@{stack.index.generation}",
-                      self.chat is not None, notes)
+                      self.chat is not None, notes, os.getpid(), stack.index.state or "")

@@ -65,9 +65,10 @@ class Settings(BaseSettings):
     # exported at `model build` time (cosine to sentence-transformers float32 >= 0.999, tested);
     # sentence-transformers for any other name or path. embedding_dtype applies to torch only.
     embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
-    # Under load, concurrent queries share one model call: the first waits this long for company
-    # (index.batching); recent query embeddings are cached. 0 / 0: off.
-    query_batch_window_ms: float = 2.0
+    # Under load, concurrent queries share one model call: the first waits at most this long for the queries
+    # of searches already under way (a lone query does not wait; index.batching); recent query embeddings are
+    # cached. 0 / 0: off.
+    query_batch_window_ms: float = 10.0
     query_batch_max: int = 16
     query_cache_size: int = 256
 

@@ -36,11 +36,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(var: Path) -> tuple[subprocess.Popen[bytes], str]:
+def models_dir() -> Path:
+    sys.path.insert(0, str(ROOT))
+    from assistant.settings import Settings
+
+    return Settings().models_path
+
+
+def start(var: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "REVIEW_ASSISTANT_VAR_DIR": str(var),
-           "REVIEW_ASSISTANT_MODELS_DIR": str(ROOT / "var" / "models")}
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
+           "REVIEW_ASSISTANT_MODELS_DIR": os.environ.get("REVIEW_ASSISTANT_MODELS_DIR") or str(models_dir())}
+    extra = ["--workers", str(workers)] if workers > 1 else []
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             *extra],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300

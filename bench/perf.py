@@ -9,8 +9,8 @@ Sections (all by default; pick with --only a,b):
              query (floor: <= 10 s at 100,000 rows). The corpus is stored with stand-in vectors (a hash
              of the text), since embedding 100,000 rows takes about 15 minutes here; the start-up reads
              vectors, it does not compute them. The first query uses the real model.
-  load       retrieval questions over /api/ask: p50 with 1 client against p95 with 20 (floor: <= 8x),
-             distinct questions, against a real server on 127.0.0.1
+  load       /api/search: p50 with 1 client against p95 with 20 (floor: <= 8x), distinct questions, against
+             a real server on 127.0.0.1; then the same for retrieval questions over /api/ask (no floor)
 
 Run: .venv/bin/python bench/perf.py [--only embedders,cold] [--build-rows 2000] [--startup-rows 100000]
 """
@@ -65,9 +65,11 @@ print(time.perf_counter() - t)
 
 
 def embedders() -> None:
+    from assistant.quiet import quiet_libraries
     from assistant.settings import Settings
     from index.embeddings import load_any
 
+    quiet_libraries()  # no progress bars among the figures
     print("embedders (the built default model; real rows)")
     settings = Settings()
     texts = texts_of_rows()
@@ -246,7 +248,7 @@ def startup(rows: int) -> None:
 
 # ---- load ----------------------------------------------------------------------------------------------
 
-def load() -> None:
+def load(workers: int = 1) -> None:
     import httpx
 
     from bench.load import RETRIEVAL, start
@@ -256,31 +258,67 @@ def load() -> None:
         "旅游引客增流计划", "防汛防台零伤亡", "公租房保障多少户?", "红十字救护培训多少人?", "科技创新指数排名第几?",
         "出口增长了多少?", "文化礼堂建设", "低效用地再开发", "数字经济核心产业增加值", "养老服务床位", "义务教育",
     ]
-    print(f"load over /api/ask, retrieval questions ({len(questions)} distinct, each asked once per round)")
+    from concurrent.futures import ThreadPoolExecutor
+
+    print(f"load ({len(questions)} distinct questions, a number appended to each request's: the query cache "
+          f"never answers; `serve --workers {workers}`)")
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = start(Path(tmp))
+        proc, base = start(Path(tmp), workers)
         try:
-            with httpx.Client(timeout=120) as client:
+            with httpx.Client(timeout=120, limits=httpx.Limits(max_connections=40)) as client:
+                def search(n: int) -> float:
+                    t = time.perf_counter()
+                    r = client.get(base + "/api/search", params={"q": questions[n % len(questions)] + f" {n}", "k": 5})
+                    r.raise_for_status()
+                    return (time.perf_counter() - t) * 1000
+
                 def ask(n: int) -> float:
                     t = time.perf_counter()
                     r = client.post(base + "/api/ask", json={"question": questions[n % len(questions)] + f" {n}"})
                     r.raise_for_status()
                     return (time.perf_counter() - t) * 1000
 
-                ask(0)
-                single = sorted(ask(n) for n in range(1, 41))
-                from concurrent.futures import ThreadPoolExecutor
-
-                with ThreadPoolExecutor(20) as pool:
-                    many = sorted(pool.map(ask, range(100, 300)))
-            p50 = statistics.median(single)
-            p95 = many[int(0.95 * len(many)) - 1]
-            line("p50, 1 client", f"{p50:.0f} ms")
-            line("p95, 20 clients", f"{p95:.0f} ms")
-            line("p95 (20) / p50 (1)", f"{p95 / p50:.1f}x", "<= 8x")
+                for label, call, floor, offset in (("/api/search", search, "<= 8x", 0),
+                                                   ("/api/ask, retrieval questions", ask, "", 10_000)):
+                    for n in range(5):  # every worker warm
+                        call(offset + n)
+                    single = sorted(call(n) for n in range(offset + 10, offset + 70))
+                    with ThreadPoolExecutor(20) as pool:
+                        many = sorted(pool.map(call, range(offset + 100, offset + 500)))
+                    p50 = statistics.median(single)
+                    p95 = many[int(0.95 * len(many)) - 1]
+                    line(f"{label}: p50, 1 client", f"{p50:.0f} ms")
+                    line(f"{label}: p50 / p95, 20 clients", f"{statistics.median(many):.0f} / {p95:.0f} ms")
+                    line(f"{label}: p95 (20) / p50 (1)", f"{p95 / p50:.1f}x", floor)
+                    if label == "/api/search":
+                        alone, batched = model_costs([f"{q} {n}" for n in range(40) for q in questions])
+                        line("  the model alone: one query / per query in batches of 16",
+                             f"{alone:.1f} / {batched:.1f} ms")
+                        line("  20 clients' queries through the model, against p50 (1)",
+                             f"{20 * batched / p50:.1f}x")
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def model_costs(queries: list[str]) -> tuple[float, float]:
+    """The query embedder's own cost, one query per call and per query in calls of 16, measured while the
+    server idles: with 20 clients the model runs all the time, so 20 x the batched cost is a floor on p95."""
+    from assistant.settings import Settings
+    from index.embeddings import load_any
+
+    settings = Settings()
+    model = load_any(settings.embedding_model, settings.models_path, backend=settings.embedding_backend)
+    encode = getattr(model, "encode_queries", None) or (lambda texts: [model.embed_query(t) for t in texts])
+    encode(queries[:16])
+    t = time.perf_counter()
+    for q in queries[16:76]:
+        encode([q])
+    alone = (time.perf_counter() - t) / 60 * 1000
+    t = time.perf_counter()
+    for start in range(76, 396, 16):
+        encode(queries[start : start + 16])
+    return alone, (time.perf_counter() - t) / 320 * 1000
 
 
 def main() -> None:
@@ -289,9 +327,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--build-rows", type=int, default=2100)
     parser.add_argument("--startup-rows", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=1, help="the load section's `serve --workers`")
     args = parser.parse_args()
     wanted = args.only.split(",")
-    print(f"bench/perf.py on {os.cpu_count()} cores")
+    print(f"bench/perf.py on {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if "embedders" in wanted:
         embedders()
     if "cold" in wanted:
@@ -301,7 +340,8 @@ def main() -> None:
     if "startup" in wanted:
         startup(args.startup_rows)
     if "load" in wanted:
-        load()
+        load(args.workers)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ waits a few milliseconds for company after the first arrives, takes up to `max_b
 embeds them in one call and hands each caller its own vector; callers that arrive meanwhile form the
 next round. The CPU-bound call thus never runs on an event loop, and never twice at once. A small LRU cache answers a
 repeated query without the model.
+
+Callers that say a query is on its way (`expecting()`, around a search that ranks with BM25 before it embeds)
+let the worker wait for exactly those, at most the window, instead of always waiting the window: a lone request
+starts at once, and under load a round takes every query in flight.
 """
 
 from __future__ import annotations
@@ -14,21 +18,25 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
+
+from index.embeddings import Embedder
 
 
-class BatchingEmbeddings(Embeddings):
-    """Wraps any `Embeddings`: documents pass through; queries are batched across threads and cached.
+class BatchingEmbeddings(Embedder):
+    """Wraps any `Embedder` (a LangChain `Embeddings`): documents pass through; queries are batched across
+    threads and cached.
 
     The wrapped model's `encode_queries(texts)` is used when it has one (one call for the batch), else
     its `embed_documents` is not usable for queries (prompts differ), so each query is embedded alone.
     """
 
-    def __init__(self, inner: Embeddings, window_ms: float = 2.0, max_batch: int = 16, cache_size: int = 256):
+    def __init__(self, inner: Embedder, window_ms: float = 2.0, max_batch: int = 16, cache_size: int = 256):
         self.inner = inner
         self.window = window_ms / 1000
         self.max_batch = max(1, max_batch)
@@ -38,6 +46,9 @@ class BatchingEmbeddings(Embeddings):
         self._wake = threading.Condition()  # the queue
         self._worker: threading.Thread | None = None
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._coming = 0  # queries announced by `expecting()` and not queued yet
+        self._announced = False  # some caller announces its queries: wait for those, not a fixed window
+        self._local = threading.local()
         self.calls = 0  # model calls made for queries (for tests and benchmarks)
 
     def __getattr__(self, name: str) -> Any:  # the wrapped model's attributes (prompts, name)
@@ -47,6 +58,18 @@ class BatchingEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.inner.embed_documents(texts)
+
+    def warm(self) -> None:
+        """Load the wrapped model fully now (a server at start-up)."""
+        warm = getattr(self.inner, "warm", None)
+        if warm is not None:
+            warm()
+
+    def prefetch(self) -> None:
+        """Start loading the wrapped model, when it loads lazily (index.embeddings.LazyEmbeddings)."""
+        start = getattr(self.inner, "prefetch", None)
+        if start is not None:
+            start()
 
     def _cached(self, text: str) -> list[float] | None:
         with self._lock:
@@ -72,12 +95,31 @@ class BatchingEmbeddings(Embeddings):
             return [list(map(float, row)) for row in np.asarray(encode(texts), dtype=np.float32)]
         return [self.inner.embed_query(t) for t in texts]
 
+    @contextmanager
+    def expecting(self) -> Iterator[None]:
+        """Around work that will embed one query in this thread (a search): the batcher waits for it."""
+        with self._wake:
+            self._coming += 1
+            self._announced = True
+        self._local.coming = True
+        try:
+            yield
+        finally:
+            if getattr(self._local, "coming", False):
+                self._local.coming = False
+                with self._wake:
+                    self._coming -= 1
+                    self._wake.notify()
+
     def embed_query(self, text: str) -> list[float]:
         found = self._cached(text)
         if found is not None:
             return list(found)
         mine: Future[list[float]] = Future()
         with self._wake:
+            if getattr(self._local, "coming", False):
+                self._local.coming = False
+                self._coming -= 1
             self._queue.append((text, mine))
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._serve, name="query-batcher", daemon=True)
@@ -86,12 +128,20 @@ class BatchingEmbeddings(Embeddings):
         return list(mine.result())
 
     def _serve(self) -> None:
-        """One thread embeds for all: wait for a query, give others `window` to join, embed up to max_batch."""
+        """One thread embeds for all: wait for a query, give others (the announced ones, or any for the whole
+        window) at most `window` to join, embed up to max_batch."""
         while True:
             with self._wake:
                 while not self._queue:
                     self._wake.wait()
-            if self.window > 0:
+                if self._announced:
+                    deadline = time.monotonic() + self.window
+                    while self._coming > 0 and len(self._queue) < self.max_batch:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            break
+                        self._wake.wait(left)
+            if not self._announced and self.window > 0:
                 time.sleep(self.window)
             with self._wake:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]

@@ -1,4 +1,8 @@
-"""Embedding models as LangChain `Embeddings`, loaded offline only.
+"""Embedding models with LangChain's `Embeddings` methods, loaded offline only.
+
+They implement the interface (`embed_documents`, `embed_query`; the `Embedder` protocol) without
+subclassing `langchain_core.embeddings.Embeddings`: importing that module pulls in LangChain's runnables and
+callbacks (0.3 s), a tenth of a cold CLI question, and nothing here needs its async defaults.
 
 Two backends: sentence-transformers (torch) for any model by name or path, and ONNX Runtime for a model
 with an exported copy (`index.onnx_embed`), which the query path can use without importing torch.
@@ -7,16 +11,23 @@ with an exported copy (`index.onnx_embed`), which the query path can use without
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-from langchain_core.embeddings import Embeddings
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 BUILT_MODELS = {"multilingual-e5-small-q4"}  # built from installed packages by index.e5_build
 Backend = Literal["auto", "onnx", "torch"]
+
+
+class Embedder(Protocol):
+    """LangChain's `Embeddings` interface, as the index uses it (any LangChain `Embeddings` satisfies it)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
 
 
 def offline() -> None:
@@ -62,7 +73,7 @@ def load_sentence_model(name: str, models_dir: Path, dtype: str = "auto") -> Sen
                                model_kwargs={"dtype": getattr(torch, dtype)})
 
 
-class SentenceEmbeddings(Embeddings):
+class SentenceEmbeddings(Embedder):
     """Any sentence-transformers model; the model's own prompts (query: / passage:) are applied."""
 
     def __init__(self, model: SentenceTransformer, batch_size: int = 8, name: str = ""):
@@ -124,7 +135,7 @@ def resolve_backend(name: str, backend: Backend = "auto") -> Literal["onnx", "to
 
 
 def load_any(name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto",
-             backend: Backend = "auto") -> Embeddings:
+             backend: Backend = "auto") -> Embedder:
     """The embedder the settings name: ONNX Runtime (no torch) or sentence-transformers."""
     if resolve_backend(name, backend) == "onnx":
         from index.onnx_embed import OnnxEmbeddings
@@ -135,20 +146,37 @@ def load_any(name: str, models_dir: Path, batch_size: int = 8, dtype: str = "aut
     return load_embeddings(name, models_dir, batch_size, dtype)
 
 
-class LazyEmbeddings(Embeddings):
+class LazyEmbeddings(Embedder):
     """Loads the model on first use: an unchanged re-index or a BM25-only search never loads it."""
 
     def __init__(self, name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto",
                  backend: Backend = "auto"):
         self.name, self.models_dir, self.batch_size, self.dtype = name, models_dir, batch_size, dtype
         self.backend = backend
-        self._loaded: Embeddings | None = None
+        self._loaded: Embedder | None = None
+        self._loading = threading.Lock()
+        self._prefetch: threading.Thread | None = None
 
     @property
-    def loaded(self) -> Embeddings:
+    def loaded(self) -> Embedder:
         if self._loaded is None:
-            self._loaded = load_any(self.name, self.models_dir, self.batch_size, self.dtype, self.backend)
+            with self._loading:
+                if self._loaded is None:
+                    self._loaded = load_any(self.name, self.models_dir, self.batch_size, self.dtype, self.backend)
         return self._loaded
+
+    def warm(self) -> None:
+        """Load everything now (a server at start-up), including what the model itself defers."""
+        warm = getattr(self.loaded, "warm", None)
+        if warm is not None:
+            warm()
+
+    def prefetch(self) -> None:
+        """Start loading the model in a background thread (reading and parsing its files mostly runs outside
+        the GIL), so that a cold question loads it while it does its other work; `loaded` waits for it."""
+        if self._loaded is None and self._prefetch is None:
+            self._prefetch = threading.Thread(target=lambda: self.loaded, name="embedder-load", daemon=True)
+            self._prefetch.start()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.loaded.embed_documents(texts) if texts else []

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import numpy as np
 
@@ -41,8 +41,13 @@ class Ranker(Protocol):
 
 
 def hydrate(index: Index, ranked: Sequence[Hit]) -> list[Hit]:
-    """Fill in the text and metadata of ranked ids (one read of the few rows returned)."""
-    rows = index.fetch([h.id for h in ranked])
+    """Fill in the text and metadata of ranked ids: from the snapshot that ranked them when it keeps its rows
+    (no store read), else one read of the few rows returned."""
+    ids = [h.id for h in ranked]
+    rows = index.snapshot().rows_of(ids) if ids else {}
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        rows.update(index.fetch(missing))
     return [Hit(h.id, rows[h.id][0], rows[h.id][1], h.score, h.sources) for h in ranked if h.id in rows]
 
 
@@ -144,9 +149,45 @@ def save_bm25(bm25: Any, where: Path) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+class SavedBm25:
+    """A saved bm25s index, scored in numpy: bm25s' own `get_scores_from_ids` over its saved score matrix
+    (the same arrays, the same additions in the same order, so the same scores), without importing bm25s,
+    which brings scipy and numba along (1 to 3 s of a cold question here)."""
+
+    # methods without non-occurrence scores (bm25l and bm25+ have them)
+    METHODS: ClassVar[set[str]] = {"lucene", "robertson", "atire"}
+
+    def __init__(self, where: Path):
+        import json
+
+        params = json.loads((where / "params.index.json").read_text())
+        if params.get("method") not in self.METHODS or (where / "nonoccurrence_array.index.npy").exists():
+            raise ValueError(f"bm25s method {params.get('method')!r} is scored by bm25s itself")
+        self.dtype = np.dtype(params.get("dtype", "float32"))
+        self.num_docs = int(params["num_docs"])
+        self.data = np.load(where / "data.csc.index.npy", mmap_mode="r")
+        self.indices = np.load(where / "indices.csc.index.npy", mmap_mode="r")
+        self.indptr = np.load(where / "indptr.csc.index.npy", mmap_mode="r")
+
+    def get_scores_from_ids(self, query_tokens_ids: Sequence[int]) -> np.ndarray:
+        ids = np.asarray(query_tokens_ids, dtype=np.int64)
+        if int(ids.max(initial=0)) >= len(self.indptr) - 1:
+            raise ValueError("a query token is not in the index")
+        scores = np.zeros(self.num_docs, dtype=self.dtype)
+        for token in ids:
+            start, end = int(self.indptr[token]), int(self.indptr[token + 1])
+            np.add.at(scores, np.asarray(self.indices[start:end]), np.asarray(self.data[start:end]))
+        return scores
+
+
 def load_bm25(where: Path) -> Any:
+    """A saved BM25 (scored without bm25s when it can be), or None when there is none to use."""
     if not where.is_dir():
         return None
+    try:
+        return SavedBm25(where)
+    except (OSError, ValueError, KeyError):
+        pass
     import bm25s
 
     try:
@@ -202,7 +243,8 @@ class HybridRetriever:
         if depth <= 0:
             return []
         wide = max(depth, self.candidates)
-        rankings = [self.dense.rank(query, wide, filters), self.bm25.rank(query, wide, filters)]
+        lexical = self.bm25.rank(query, wide, filters)  # first: a model still loading has time to finish
+        rankings = [self.dense.rank(query, wide, filters), lexical]
         if self.fusion == "rrf":
             fused = fuse_rrf(rankings, self.weights, self.rrf_k)
         else:

@@ -6,6 +6,10 @@ measured here at about 1 ms per 1,000 rows), and returns rows by id at about 45 
 over this picture is a few numpy comparisons, and an exact dense search over the rows that pass it
 is one matrix product. Rows are read in pages, so building it never holds the whole collection as
 Python objects.
+
+It also keeps each row's text and metadata, encoded in one byte string with an offset per row (mapped from
+disk when saved): the few rows a search returns are read from it, so a question answered from a saved
+snapshot never opens the store.
 """
 
 from __future__ import annotations
@@ -16,14 +20,14 @@ import shutil
 import tempfile
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 PAGE = 5000
-FORMAT = 1  # of a saved snapshot: bump when the files change
+FORMAT = 2  # of a saved snapshot: bump when the files change
 MISSING = -1  # the code of a row that lacks the key
 
 
@@ -42,9 +46,26 @@ class Snapshot:
     vocab: dict[str, int]  # token -> id
     generation: int = 0  # the index's generation it was taken at
     home: Path | None = None  # the folder it is saved in, when saved (its BM25 is saved beside it)
+    rows: Any = None  # uint8 array: each row's JSON [text, metadata] (without BM25 tokens), one after another
+    row_offsets: np.ndarray | None = None  # int64, len + 1: row n is rows[offsets[n]:offsets[n + 1]]
+    _row_of: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def rows_of(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """id -> (text, metadata) of the ids this snapshot holds ({} when it keeps no rows)."""
+        if self.rows is None or self.row_offsets is None:
+            return {}
+        if not self._row_of and self.ids:
+            self._row_of.update((i, n) for n, i in enumerate(self.ids))
+        found = {}
+        for doc_id in ids:
+            n = self._row_of.get(doc_id)
+            if n is not None:
+                text, meta = json.loads(bytes(self.rows[self.row_offsets[n] : self.row_offsets[n + 1]]))
+                found[doc_id] = (text, meta)
+        return found
 
     def mask(self, filters: Mapping[str, Any] | None) -> np.ndarray | None:
         """Rows whose metadata equals every filter value; None when there is nothing to filter on."""
@@ -70,12 +91,14 @@ def take_snapshot(collection: Any, tokens_key: str, tokenize: Callable[[str], li
     doc_tokens: list[array] = []
     vocab: dict[str, int] = {}
     untokenized: list[int] = []
+    row_bytes = bytearray()
+    row_offsets = array("q", [0])
 
     def token_ids(tokens: list[str]) -> array:
         return array("i", (vocab.setdefault(t, len(vocab)) for t in tokens))
 
     for offset in range(0, total, page):
-        got = collection.get(include=["metadatas", "embeddings"], limit=page, offset=offset)
+        got = collection.get(include=["metadatas", "embeddings", "documents"], limit=page, offset=offset)
         embeddings = np.asarray(got["embeddings"], dtype=np.float32)
         if vectors is None:
             vectors = np.zeros((total, embeddings.shape[1] if embeddings.ndim == 2 else 0), dtype=np.float32)
@@ -84,6 +107,9 @@ def take_snapshot(collection: Any, tokens_key: str, tokenize: Callable[[str], li
         for n, meta in enumerate(got["metadatas"]):
             row = start + n
             meta = meta or {}
+            shown = {k: v for k, v in meta.items() if not k.startswith("_tokens")}
+            row_bytes += json.dumps([got["documents"][n] or "", shown], ensure_ascii=False).encode()
+            row_offsets.append(len(row_bytes))
             for key, value in meta.items():
                 if key.startswith("_"):
                     continue
@@ -110,7 +136,9 @@ def take_snapshot(collection: Any, tokens_key: str, tokenize: Callable[[str], li
     norms = np.linalg.norm(vectors, axis=1, keepdims=True) if vectors.size else np.zeros((len(ids), 1))
     np.divide(vectors, norms, out=vectors, where=norms > 0)
     columns = {key: np.frombuffer(col, dtype=np.int32)[: len(ids)] for key, col in raw_columns.items()}
-    return Snapshot(ids, vectors, columns, codes, doc_tokens[: len(ids)], vocab, generation)
+    return Snapshot(ids, vectors, columns, codes, doc_tokens[: len(ids)], vocab, generation,
+                    rows=np.frombuffer(bytes(row_bytes), dtype=np.uint8),
+                    row_offsets=np.frombuffer(row_offsets, dtype=np.int64)[: len(ids) + 1])
 
 
 def save_snapshot(snap: Snapshot, where: Path) -> None:
@@ -131,6 +159,9 @@ def save_snapshot(snap: Snapshot, where: Path) -> None:
             flat[offsets[n] : offsets[n + 1]] = np.asarray(tokens, dtype=np.int32)
         np.save(work / "tokens.npy", flat)
         np.save(work / "offsets.npy", offsets)
+        if snap.rows is not None and snap.row_offsets is not None:
+            np.save(work / "rows.npy", np.asarray(snap.rows, dtype=np.uint8))
+            np.save(work / "row_offsets.npy", np.asarray(snap.row_offsets, dtype=np.int64))
         vocab = sorted(snap.vocab, key=snap.vocab.__getitem__)
         meta = {"format": FORMAT, "ids": snap.ids, "keys": keys, "vocab": vocab,
                 "codes": {k: [[is_bool, value, code] for (is_bool, value), code in snap.codes.get(k, {}).items()]
@@ -155,6 +186,11 @@ def load_snapshot(where: Path, generation: int = 0) -> Snapshot | None:
         offsets = np.load(where / "offsets.npy")
     except (OSError, ValueError):
         return None
+    try:
+        rows: Any = np.load(where / "rows.npy", mmap_mode="r")
+        row_offsets: np.ndarray | None = np.load(where / "row_offsets.npy")
+    except (OSError, ValueError):
+        rows, row_offsets = None, None
     ids: list[str] = meta["ids"]
     keys: list[str] = meta["keys"]
     columns = {k: columns_matrix[n] for n, k in enumerate(keys)}
@@ -162,4 +198,4 @@ def load_snapshot(where: Path, generation: int = 0) -> Snapshot | None:
     bounds = offsets.tolist()
     doc_tokens = [flat[bounds[i] : bounds[i + 1]] for i in range(len(ids))]
     vocab = {token: n for n, token in enumerate(meta["vocab"])}
-    return Snapshot(ids, vectors, columns, codes, doc_tokens, vocab, generation)
+    return Snapshot(ids, vectors, columns, codes, doc_tokens, vocab, generation, rows=rows, row_offsets=row_offsets)

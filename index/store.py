@@ -9,13 +9,22 @@ The pointer also records what the live collection holds: a fingerprint of its id
 version), written after every completed change and dropped before one starts. A sync whose documents
 have that fingerprint reads nothing from the store; the snapshot (and its BM25) of a fingerprinted
 collection is saved in `cache_dir` under the collection's name and fingerprint, and loaded from there.
+
+With an embedded store, the pointer's content is also written to a small state file beside the store
+(`state_file`), removed before a change starts and written after it completes. A process that finds it
+takes the live collection's name and fingerprint from it without opening the store; the store is opened on
+first need (a changed index, a row the saved snapshot lacks), so an unchanged cold question reads only the
+saved snapshot. Every process writing to that store through `Index` keeps the file up to date.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -26,8 +35,8 @@ from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
 
+from index.embeddings import Embedder
 from index.snapshot import PAGE, Snapshot, load_snapshot, save_snapshot, take_snapshot
 from index.tokenize import VERSION, JiebaTokenizer
 
@@ -75,15 +84,15 @@ def clean_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 class Index:
     """Documents in a Chroma collection, with embeddings from an injected model."""
 
-    def __init__(self, client: Any, embeddings: Embeddings, name: str = "rows",
+    def __init__(self, client: Any, embeddings: Embedder, name: str = "rows",
                  tokenizer: JiebaTokenizer | None = None, cache_dir: Path | None = None,
-                 follow_seconds: float | None = None):
+                 follow_seconds: float | None = None, state_file: Path | None = None):
         self.client = client
         self.embeddings = embeddings
         self.name = name
         self.tokenizer = tokenizer or JiebaTokenizer()
         self.cache_dir = cache_dir
-        self._pointer = client.get_or_create_collection(f"{name}__active", embedding_function=None)
+        self.state_file = state_file
         self._collection: Any = None
         self.held: str | None = None  # the fingerprint of what the live collection holds, when recorded
         self._snapshot: Snapshot | None = None
@@ -93,13 +102,24 @@ class Index:
         # searching; None: only when told (refresh, sync).
         self.follow_seconds = follow_seconds
         self._looked = time.monotonic()
-        self.refresh()
+        recorded = self._recorded()
+        if recorded is not None:  # the store is opened on first need
+            from index.clients import CollectionOnUse
+
+            self._collection = CollectionOnUse(client, recorded[0])
+            self.held = recorded[1]
+            self.generation += 1
+        else:
+            client.get_or_create_collection(f"{name}__active", embedding_function=None)
+            self.refresh()
 
     # ---- the live collection ------------------------------------------------------------------
 
     def refresh(self) -> bool:
         """Follow the pointer (another process may have rebuilt or synced). True when the index changed."""
         self._looked = time.monotonic()
+        if self._collection is not None and self.held and self._recorded() == (self._collection.name, self.held):
+            return False  # the state file says nothing changed (its writers remove it before a change)
         pointer = self.client.get_collection(f"{self.name}__active", embedding_function=None)
         meta = pointer.metadata or {}
         active = meta.get("collection")
@@ -118,13 +138,57 @@ class Index:
             return True
         return False
 
+    def follow(self) -> bool:
+        """Refresh when the follow interval has passed since the last look (as a search does). True when the
+        index changed."""
+        if self.follow_seconds is not None and time.monotonic() - self._looked >= self.follow_seconds:
+            return self.refresh()
+        return False
+
     def _record(self, held: str | None, collection: str | None = None) -> None:
         """Write what the live collection holds to the pointer (None: a change is under way)."""
         meta: dict[str, Any] = {"collection": collection or self._collection.name}
         if held:
             meta["fingerprint"] = held
+        else:
+            self._write_recorded(None)  # before the pointer: the file never claims more than the pointer
         self.client.get_collection(f"{self.name}__active", embedding_function=None).modify(metadata=meta)
         self.held = held
+        if held:
+            self._write_recorded((meta["collection"], held))
+
+    def _recorded(self) -> tuple[str, str] | None:
+        """(live collection, fingerprint) from the state file, or None when there is no file (or no state)."""
+        if self.state_file is None:
+            return None
+        try:
+            found = json.loads(self.state_file.read_text())
+            return str(found["collection"]), str(found["fingerprint"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write_recorded(self, state: tuple[str, str] | None) -> None:
+        if self.state_file is None:
+            return
+        if state is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.state_file.unlink()
+            return
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        work = self.state_file.with_name(f".{self.state_file.name}.{os.getpid()}.{threading.get_ident()}")
+        work.write_text(json.dumps({"collection": state[0], "fingerprint": state[1]}))
+        os.replace(work, self.state_file)
+
+    def _confirm_recorded(self) -> None:
+        """Write the state file for an unchanged index that has none (made before the file existed), then
+        read the pointer again, and take the file back if a change began meanwhile."""
+        if self.state_file is None or not self.held or self._recorded() is not None:
+            return
+        state = (self._collection.name, self.held)
+        self._write_recorded(state)
+        meta = self.client.get_collection(f"{self.name}__active", embedding_function=None).metadata or {}
+        if (meta.get("collection"), meta.get("fingerprint")) != state:
+            self._write_recorded(None)
 
     @property
     def state(self) -> str | None:
@@ -269,6 +333,7 @@ class Index:
         wanted = fingerprint(str(d.id) for d in docs)
         self.refresh()
         if self.held == wanted:
+            self._confirm_recorded()
             if progress:
                 progress(len(docs), len(docs))
             return SyncReport(unchanged=len(docs))

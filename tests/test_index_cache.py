@@ -139,3 +139,45 @@ def test_another_process_following_the_index_sees_a_new_generation(tmp_path, mod
         hits = retriever.search("石墨烯量子点实验室", k=3)
         assert hits[0].metadata["line"] == changed[7].line and "石墨烯" in hits[0].text
     assert worker.generation > generation and worker.held == writer.held
+
+
+def test_with_the_state_file_a_cold_start_opens_no_store_until_the_index_changes(tmp_path, model, rows):
+    """An embedded store's state file lets a new process sync (unchanged), rank and read the rows it returns
+    from the saved snapshot without opening the store; a change by another process removes and rewrites the
+    file, and the follower then opens the store and answers from the new generation."""
+    from index.clients import ClientOnUse
+
+    docs = to_documents(rows)
+    state, cache = tmp_path / "db" / "c.state.json", tmp_path / "cache"
+    writer = Index(chroma_client(tmp_path / "db"), model, "c", cache_dir=cache, state_file=state)
+    writer.sync(docs)
+    expected = HybridRetriever(DenseRetriever(writer), Bm25Retriever(writer)).search("为农服务网点有多少家", k=5)
+    assert state.exists() and writer.cache_path() is not None and writer.cache_path().exists()  # type: ignore[union-attr]
+
+    client = ClientOnUse(lambda: chroma_client(tmp_path / "db"))
+    cold = Index(client, model, "c", cache_dir=cache, follow_seconds=0, state_file=state)
+    assert cold.sync(docs).unchanged == len(docs)
+    hits = HybridRetriever(DenseRetriever(cold), Bm25Retriever(cold)).search("为农服务网点有多少家", k=5)
+    assert [(h.id, h.text, h.metadata) for h in hits] == [(h.id, h.text, h.metadata) for h in expected]
+    assert not client.opened
+
+    changed = list(rows)
+    changed[7] = dataclasses.replace(changed[7], text="新建石墨烯量子点实验室3个")
+    writer.sync(to_documents(changed))
+    hits = Bm25Retriever(cold).search("石墨烯量子点实验室", k=3)
+    assert hits[0].metadata["line"] == changed[7].line and client.opened
+
+    state.unlink()  # a store made before the file existed: the next unchanged sync writes it
+    again = Index(chroma_client(tmp_path / "db"), model, "c", cache_dir=cache, state_file=state)
+    assert again.sync(to_documents(changed)).unchanged == len(docs) and state.exists()
+
+
+def test_the_saved_snapshot_keeps_each_rows_text_and_metadata(tmp_path, model, rows):
+    docs = to_documents(rows)
+    index = open_index(tmp_path / "db", model, tmp_path / "cache")
+    index.sync(docs)
+    ids = [str(d.id) for d in docs[:5]] + ["no-such-id"]
+    from_store = index.fetch(ids)
+    assert index.snapshot().rows_of(ids) == from_store  # taken from the store
+    cold = open_index(tmp_path / "db", model, tmp_path / "cache")
+    assert cold.snapshot().rows_of(ids) == from_store and len(from_store) == 5  # loaded from the saved files

@@ -116,3 +116,60 @@ def test_a_content_search_from_the_cli_imports_no_torch(tmp_path, settings):
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "onnxruntime" in imported
     assert not {"torch", "sentence_transformers", "transformers"} & imported
+
+
+def test_the_quick_tokenizer_gives_the_full_tokenizers_ids(onnx_embeddings, seed_texts):
+    """A question's tokens from a vocabulary of just the pieces inside its words are the full tokenizer's."""
+    import random
+
+    from index.onnx_embed import QuickTokenizer
+
+    rng = random.Random(11)
+    alphabet = "的一是在不了有和人中大为上个国以要时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而" \
+               "方后多超额完成率万亿公里頫㎡abcXYZ0123456789 ,.!?%—（）ＡＢ１２😀é\u3000\t\n"
+    texts = [*seed_texts, *MIXED, "", " ", "hello  world", *("".join(rng.choice(alphabet) for _ in range(
+        rng.randint(1, 70))) for _ in range(300))]
+    quick = QuickTokenizer(onnx_embeddings.directory, onnx_embeddings.max_length)
+    full = onnx_embeddings.tokenizer
+    for text in texts:
+        assert quick.encode_batch(["query: " + text])[0].ids == full.encode("query: " + text).ids, text
+    assert [t.ids for t in quick.encode_batch(texts[:30])] == [e.ids for e in full.encode_batch(texts[:30])]
+    assert not quick.handles("a <mask> b") and quick.handles("普通的问题")
+
+
+def test_queries_through_the_quick_tokenizer_get_the_same_vectors(settings, seed_texts):
+    from index.embeddings import ensure_model, ensure_onnx
+    from index.onnx_embed import OnnxEmbeddings
+
+    where = ensure_onnx(Path(ensure_model(settings.embedding_model, settings.models_path)))
+    quick, full = OnnxEmbeddings(where, quick_queries=8), OnnxEmbeddings(where, quick_queries=0)
+    questions = ["为农服务网点有多少家?", "卫健委得分多少?", *seed_texts[:4]]
+    assert np.array_equal(quick.encode_queries(questions), full.encode_queries(questions))
+    assert quick._tokenizer is None and full._tokenizer is not None  # the quick one never loaded tokenizer.json
+    quick.encode_queries(questions)  # past its 8 quick queries: the full tokenizer, the same vectors
+    assert quick._tokenizer is not None
+
+
+def test_a_cold_content_question_opens_no_store_and_imports_no_torch(tmp_path, settings):
+    """After `index` and one question (which saves the snapshot), a new process answers a content question
+    from the saved snapshot and BM25: no torch, no chromadb, no bm25s, and the same answer."""
+    shutil.copytree(ROOT / "tests" / "fixtures" / "data", tmp_path / "data")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REVIEW_ASSISTANT_DATA_DIR": str(tmp_path / "data"),
+           "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
+           "REVIEW_ASSISTANT_MODELS_DIR": str(settings.models_path)}
+    env.pop("REVIEW_ASSISTANT_EMBEDDING_BACKEND", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=tmp_path,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done
+
+    run("-m", "assistant", "index")
+    first = json.loads(run("-m", "assistant", "ask", "为农服务网点有多少家?", "--json").stdout)
+    assert first["mode"] == "retrieval" and first["citations"]
+    cold = run("-X", "importtime", "-m", "assistant", "ask", "为农服务网点有多少家?", "--json")
+    assert json.loads(cold.stdout) == first
+    imported = {line.rsplit("|", 1)[-1].strip() for line in cold.stderr.splitlines() if line.startswith("import time:")}
+    assert "onnxruntime" in imported
+    assert not {"torch", "sentence_transformers", "transformers", "chromadb", "bm25s", "scipy"} & imported
