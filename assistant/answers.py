@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.content import ContentFinder, Search, TextIndex, Tokenize
 from assistant.contract import Answer, CitationBook, Fact
-from assistant.corpus import Corpus
+from assistant.corpus import Corpus, keep_out_of_full_collections
 from assistant.execute import Executor, Result
 from assistant.lexicon import Lexicon, load_lexicon
 from assistant.parse import MAX_QUESTION, Parser
@@ -60,6 +60,7 @@ class Assistant:
     def text_index(self) -> TextIndex:
         if self._text_index is None:
             self._text_index = TextIndex(self.corpus.records)
+            keep_out_of_full_collections()
         return self._text_index
 
     def parse(self, text: str, history: list[str] | None = None, filters: dict[str, Any] | None = None
@@ -82,10 +83,16 @@ class Assistant:
         needs_search = any(_needs_search(q) for q in queries)
         book, facts = CitationBook(), list[Fact]()
         executor = Executor(self.corpus, self.lexicon, book, facts, self.finder(needs_search))
+        notes: dict[int, str] = {}
+        for i, q in enumerate(queries):  # no year named, the measure in several years: the newest, said so
+            queries[i], notes[i] = executor.newest_year(q)
         results: list[Result] = []
-        for q in queries:
+        for i, q in enumerate(queries):
             try:
-                results.append(executor.run(q))
+                result = executor.run(q)
+                if notes[i]:
+                    result.text = notes[i] + "\n" + result.text
+                results.append(result)
             except LookupError as exc:  # a query over data that is not there: an honest refusal, not a 500
                 results.append(executor.run(refuse("not_answerable", q.text, q.lang, detail=str(exc))))
             except Exception as exc:  # a handler's bug: logged with its query, answered as a refusal, never a 500

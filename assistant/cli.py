@@ -341,14 +341,22 @@ def summary(
 
 @app.command("eval")
 def eval_command(
-    questions: Annotated[Path, typer.Argument(help="A question set like tests/fixtures/dev_questions.json")],
+    questions: Annotated[Path, typer.Argument(help="A question set like tests/fixtures/eval/dev_questions.json",
+                                              exists=True, dir_okay=False, readable=True)],
     output: Annotated[Path | None, typer.Option("--output", help="Also write the answers as JSON Lines")] = None,
 ) -> None:
     """Pass rate per kind, recall of gold rows among citations, and unsupported numbers in answers."""
     from assistant.evaluation import evaluate
 
+    try:
+        loaded = json.loads(questions.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f":{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        errors.print(f"[red]error:[/red] {questions}{where}: not a JSON question set ({exc})", highlight=False,
+                     soft_wrap=True)
+        raise typer.Exit(2) from None
     service = _service()
-    result = evaluate(json.loads(questions.read_text(encoding="utf-8")), service.assistant, service.corpus)
+    result = evaluate(loaded, service.assistant, service.corpus)
     if output:
         output.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in result.answers), encoding="utf-8")
     table = Table("kind", "passed", "of")

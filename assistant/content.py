@@ -58,7 +58,10 @@ class TextIndex:
     def numbers(self) -> NumberIndex:
         """The numbers of every row's text by unit and value, built on the first question that compares one."""
         if self._numbers is None:
+            from assistant.corpus import keep_out_of_full_collections
+
             self._numbers = NumberIndex(self.records)
+            keep_out_of_full_collections()
         return self._numbers
 
     def text(self, row: int) -> str:

@@ -37,7 +37,15 @@ class Result:
 
 
 def value_of(d: DepartmentRow, measure: str) -> Decimal | int | None:
-    return {"score": d.score, "rank": d.rank, "coefficient": d.coefficient}[measure]
+    if measure not in FIELD_MEASURES:
+        raise KeyError(measure)
+    return getattr(d, measure)
+
+
+# Operations over every department of a scope: when the question names no year and the data holds the measure in
+# several years, they answer for the newest one (and say so), unless the question asks for every year (历年).
+NEWEST_YEAR_OPERATIONS = frozenset({"list", "count", "sum", "mean", "min", "max", "top", "bottom", "nth", "spread",
+                                    "ties"})
 
 
 class Executor:
@@ -56,6 +64,41 @@ class Executor:
 
     def run(self, q: Query) -> Result:
         return self.handlers[q.operation](q)
+
+    def newest_year(self, q: Query) -> tuple[Query, str]:
+        """A question over every department or every row that names no year, over data of several years: the
+        query for the newest table of each kind (the newest year holding the measure; for rows, the newest
+        outcomes and the newest targets), and a note that says so and names the other years. An answer over
+        decades of tables at once would list every year's rows; 历年 (every_year) asks for that."""
+        if q.operation not in NEWEST_YEAR_OPERATIONS or q.every_year or q.scope.years or q.scope.departments \
+                or any(isinstance(p, FieldIs) and p.of for p in q.predicates):
+            return q, ""
+        over_rows = any(not isinstance(p, FieldIs) for p in q.predicates) or \
+            (q.measure is not None and q.measure.name in ("items", "items_with_status", "quantity"))
+        if over_rows:
+            if q.operation not in ("list", "count"):
+                return q, ""
+            kinds = self.corpus.kinds_by_year
+            wanted = set(q.scope.kinds) or {k for ks in kinds.values() for k in ks}
+            years = [y for y, ks in kinds.items() if ks & wanted]
+            newest = {k: max((y for y in years if k in kinds[y]), default=None) for k in wanted}
+            chosen = sorted({y for y in newest.values() if y is not None})
+            name = ""
+        else:
+            measure = q.measure.name if q.measure is not None and q.measure.name in FIELD_MEASURES else \
+                "coefficient" if q.operation == "ties" else "score"
+            if q.operation in ("sum", "mean", "min", "max", "top", "bottom", "nth", "spread") and measure == "rank":
+                measure = "score"
+            years = [y for y in self.corpus.departments_by_year
+                     if self.rows(q, measure, q.scope, predicates=False, years=(y,), first=True)]
+            chosen = [max(years)] if years else []
+            name = measure
+        if not chosen or len(years) <= len(chosen):
+            return q, ""
+        others = sorted(y for y in years if y not in chosen)
+        note = render("ops/newest_year.j2", lang=q.lang, years=chosen, others=others,
+                      label=label(name) if name else "", label_en=spec(name).english if name else "")
+        return q.with_scope(years=tuple(chosen)), note
 
     # ---- citing ------------------------------------------------------------------------------------
 
@@ -92,23 +135,28 @@ class Executor:
 
     # ---- scope -------------------------------------------------------------------------------------
 
-    def rows(self, q: Query, measure: str, scope: Scope | None = None, predicates: bool = True
-             ) -> list[DepartmentRow]:
-        """Department rows in scope that have the measure and pass the query's field predicates."""
+    def rows(self, q: Query, measure: str, scope: Scope | None = None, predicates: bool = True,
+             years: tuple[int, ...] = (), first: bool = False) -> list[DepartmentRow]:
+        """Department rows in scope that have the measure and pass the query's field predicates (`years`: only
+        those years of the scope; `first`: stop at the first row found)."""
         scope = scope or q.scope
-        found = []
-        for d in self.corpus.departments:
-            if value_of(d, measure) is None:
-                continue
-            if scope.years and d.year not in scope.years:
+        found: list[DepartmentRow] = []
+        by_year = self.corpus.departments_by_year
+        wanted = years or scope.years
+        in_years = [y for y in by_year if y in wanted] if wanted else list(by_year)
+        field_predicates = [p for p in q.predicates if isinstance(p, FieldIs)] if predicates else []
+        for d in (d for y in in_years for d in by_year[y]):
+            if getattr(d, measure) is None:
                 continue
             if scope.categories and measure != "coefficient" and d.category not in scope.categories:
                 continue
             if scope.departments and d.department not in scope.departments:
                 continue
-            if predicates and not all(p.test(value_of(d, p.field)) for p in q.predicates if isinstance(p, FieldIs)):
+            if field_predicates and not all(p.test(value_of(d, p.field)) for p in field_predicates):
                 continue
             found.append(d)
+            if first:
+                break
         return found
 
     def groups(self, rows: list[DepartmentRow], measure: str, combined: bool) -> list[tuple[int, str | None,
@@ -124,7 +172,7 @@ class Executor:
         """Say when a category is an excerpt: ranks 1–8 absent means the best present is not first."""
         if category is None:
             return ""
-        stats = score_stats(self.corpus.departments, year, category)
+        stats = self.corpus.score_stats_of(year, category)
         if not stats or not stats[0].missing_ranks:
             return ""
         present, missing = stats[0].ranks_present, stats[0].missing_ranks
@@ -520,7 +568,7 @@ class Executor:
 
     def records(self, q: Query, scope: Scope | None = None) -> list[Any]:
         scope = scope or q.scope
-        return [r for r in self.corpus.records
+        return [r for r in self.corpus.records_in(scope.years, scope.departments)
                 if (not scope.years or r.year in scope.years) and (not scope.kinds or r.kind in scope.kinds)
                 and (not scope.categories or r.category in scope.categories)
                 and (not scope.departments or r.department in scope.departments)

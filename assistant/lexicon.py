@@ -59,6 +59,7 @@ class Lexicon:
     categories: tuple[Category, ...]
     kinds: dict[str, Words]
     relative_years: dict[str, int]
+    every_year: Words  # 历年, every year: a question over all years rather than the newest
     measures: dict[str, Words]  # score, rank, coefficient, items_count
     operations: dict[str, Words]
     comparators: dict[str, Words]  # ge, le, gt, lt, eq
@@ -170,6 +171,7 @@ def load_lexicon(data_dir: Path) -> Lexicon:
                          for c in raw.get("category", [])),
         kinds={k: _words(k, v) for k, v in raw.get("kinds", {}).items()},
         relative_years={k.lower(): int(v) for k, v in raw.get("years", {}).get("relative", {}).items()},
+        every_year=_words("every", raw.get("years", {}).get("every")),
         measures={k: _words(k, v) for k, v in raw.get("measures", {}).items()},
         operations={k: _words(k, v) for k, v in ops.items()},
         comparators={k: _words(k, v) for k, v in comparators.items() if k in ("ge", "le", "gt", "lt", "eq")},

@@ -192,7 +192,7 @@ class Parser:
         scope = Scope(years=tuple(years), categories=tuple(c for c in s.categories if c in self.categories),
                       departments=names, kinds=(s.kind,) if s.kind and not names else ())
         measure = self._measure(s)
-        base = Query("value", scope, (), measure, lang=lang, text=text)
+        base = Query("value", scope, (), measure, lang=lang, text=text, every_year=s.every_year)
 
         if s.ops & {"summary"} and names and not s.wants_quantity and not s.measures:
             return [replace(base, operation="summary", measure=None)]
@@ -356,7 +356,8 @@ class Parser:
         before = re.split(r"[,?。;的]", s.text[:at])[-1]  # the words after the last 的 (目标的面积在…)
         words = re.findall(r"[\u4e00-\u9fff]+", before)
         noun = words[-1] if words else ""
-        for pattern in (self.lex.text_noise.pattern, self.lex.money.pattern, ASK, self.lex.mentions.pattern):
+        for pattern in (self.lex.text_noise.pattern, self.lex.money.pattern, ASK, self.lex.mentions.pattern,
+                        self.lex.every_year.pattern):
             noun = pattern.sub("", noun)
         for word in self.lex.comparators.values():
             noun = word.pattern.sub("", noun)

@@ -69,6 +69,7 @@ class Slots:
     other_city: str | None = None
     years: list[tuple[int, int]] = field(default_factory=list)  # (year, position)
     missing_years: list[int] = field(default_factory=list)
+    every_year: bool = False  # 历年: every year, not the newest one
     categories: list[str] = field(default_factory=list)
     kind: str | None = None
     measures: list[tuple[str, int]] = field(default_factory=list)
@@ -229,6 +230,7 @@ def _years(s: Slots, t: str, lex: Lexicon, years_in_data: list[int]) -> None:
                 found.append((newest + offset, m.start()))
     s.years = sorted(set(found), key=lambda p: p[1])
     s.missing_years = [y for y in s.year_values if years_in_data and y not in years_in_data]
+    s.every_year = bool(lex.every_year.search(t))
 
 
 def _kind(s: Slots, t: str, lex: Lexicon) -> None:

@@ -55,6 +55,15 @@ def test_ingest_of_a_bad_file_exits_non_zero_naming_file_and_line(tmp_path: Path
     assert f"{bad}:2: column 评定难度系数: 'abc' is not a number" in done.stderr.replace("\n", "")
 
 
+def test_eval_of_a_missing_or_broken_question_set_names_it_without_a_traceback(tmp_path: Path):
+    missing = run("eval", str(tmp_path / "none.json"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": "x",\n  "question": }]', encoding="utf-8")
+    done = run("eval", str(broken))
+    assert done.returncode == 2 and f"{broken}:2:" in done.stderr.replace("\n", "") and "Traceback" not in done.stderr
+
+
 def test_records_json_has_source_and_line():
     done = run("records", "--json")
     assert done.returncode == 0, done.stderr
