@@ -59,7 +59,7 @@ class Executor:
             "bottom": self.extreme, "nth": self.nth, "next": self.next, "difference": self.difference,
             "spread": self.spread, "ties": self.ties, "intersect": self.intersect, "only_in": self.intersect,
             "items": self.items, "summary": self.summary, "content": self.lookup, "status_of": self.status_of,
-            "refuse": self.refuse,
+            "place": self.place, "refuse": self.refuse,
         }
 
     def run(self, q: Query) -> Result:
@@ -176,7 +176,8 @@ class Executor:
         if not stats or not stats[0].missing_ranks:
             return ""
         present, missing = stats[0].ranks_present, stats[0].missing_ranks
-        missing_text = f"{missing[0]}至{missing[-1]}" if len(missing) > 1 else str(missing[0])
+        missing_text = (f"{missing[0]}至{missing[-1]}" if q.lang == "zh" else f"{missing[0]}–{missing[-1]}") \
+            if len(missing) > 1 else str(missing[0])
         cite = self.cite(stats[0].rows[0], "rank")
         self.computed("类别内已有排名", f"{present[0]}–{present[-1]}", [cite], f"ranks present for {category}; "
                       f"missing: {missing_text}", year=year)
@@ -216,10 +217,46 @@ class Executor:
                                     intersect=q.anchor == "intersect"))
         return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts")
 
+    def place(self, q: Query) -> Result:
+        """Where a department stands in a year's order of a measure the tables do not rank (the coefficient),
+        from the highest (or the lowest when asked): computed, ties sharing a place, citing every value compared."""
+        assert q.measure is not None
+        measure = q.measure.name
+        texts, placed, refused = [], list[tuple[int, DepartmentRow, int]](), 0
+        for department in q.scope.departments:
+            own = [d for d in self.rows(q, measure, predicates=False) if d.department == department]
+            if not own:
+                refused += 1
+                texts.append(self.unavailable(q, measure, department).text)
+                continue
+            for d in own:
+                peers = self.rows(q, measure, dataclasses.replace(q.scope, departments=()), predicates=False,
+                                  years=(d.year,))
+                ordered = sorted(peers, key=lambda x: value_of(x, measure) or 0, reverse=not q.ascending)
+                places = _competition_places(ordered, measure)
+                where = next(p for x, p in places if x is d)
+                own_cite = self.cite(d, measure)
+                cites = [self.cite(x, measure) for x in ordered]
+                tied = [(x, self.cite(x, measure)) for x, p in places if p == where and x is not d]
+                self.computed("排序位置", where, cites, f"{label(measure)} of {len(peers)} departments in {d.year}, "
+                              f"from the {'lowest' if q.ascending else 'highest'}; ties share a place", d.department,
+                              d.year)
+                placed.append((where, d, own_cite))
+                texts.append(render("ops/place.j2", lang=q.lang, d=d, value=value_of(d, measure), cite=own_cite,
+                                    place=where, compared=len(peers), tied=tied, ascending=q.ascending,
+                                    label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
+                                    highest=ordered[0], highest_cite=self.cite(ordered[0], measure),
+                                    highest_value=value_of(ordered[0], measure)))
+        return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts",
+                      self.placed_table(placed, measure, q) if placed else None)
+
     def select(self, q: Query) -> Result:
         anchored = [p for p in q.predicates if isinstance(p, FieldIs) and p.of]
         if anchored:
             return self.relative(q, anchored[0])
+        versus = [p for p in q.predicates if isinstance(p, FieldIs) and p.against == "mean"]
+        if versus:
+            return self.versus_mean(q, versus[0])
         return self.select_resolved(q)
 
     def select_resolved(self, q: Query) -> Result:
@@ -263,6 +300,40 @@ class Executor:
         others = tuple(x for x in q.predicates if x is not p)
         scope = dataclasses.replace(q.scope, years=(base.year,))
         return self.select_resolved(dataclasses.replace(q, predicates=(threshold, *others), scope=scope))
+
+    def versus_mean(self, q: Query, p: FieldIs) -> Result:
+        """Departments above (or below) the average of their group (a year's category for scores, a year for
+        coefficients): each average computed and cited with its inputs, then compared exactly (unrounded)."""
+        measure = p.field
+        others = [x for x in q.predicates if isinstance(x, FieldIs) and x is not p]
+        rows = self.rows(q, measure, predicates=False)
+        if not rows:
+            return self.unavailable(q, measure)
+        places = PLACES[measure]
+        out, chosen_all = [], list[tuple[DepartmentRow, int]]()
+        for year, category, group in self.groups(rows, measure, combined=q.combined and not q.scope.categories):
+            values = [Decimal(value_of(d, measure) or 0) for d in group]
+            cites = [self.cite(d, measure) for d in group]
+            total = sum(values, Decimal(0))
+            exact = total / len(values)
+            mean = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+            method = f"({' + '.join(map(str, values))}) / {len(values)} = {total} / {len(values)}"
+            name = category or ("全部部门" if q.lang == "zh" else "all departments")
+            self.computed(f"{name}平均{label(measure)}", mean, cites, method, year=year, unit=spec(measure).unit)
+            threshold = FieldIs(measure, p.op, exact)
+            chosen = sorted((d for d in group if threshold.test(value_of(d, measure))
+                             and all(o.test(value_of(d, o.field)) for o in others)),
+                            key=lambda d: value_of(d, measure) or 0, reverse=p.op in (">", ">="))
+            cited = [(d, self.cite(d, measure)) for d in chosen]
+            chosen_all += cited
+            self.computed("符合条件的部门数", len(cited), [c for _, c in cited],
+                          f"departments with {label(measure)} {p.op} the average {exact} of {len(group)}", year=year)
+            out.append({"year": year, "name": name, "count": len(group), "mean": mean, "method": method,
+                        "cites": cites, "rows": cited,
+                        "note": self.partial_note(q, year, category, "aggregate") if measure == "score" else ""})
+        text = render("ops/versus_mean.j2", lang=q.lang, groups=out, op=p.op, label=label(measure),
+                      label_en=spec(measure).english, unit=spec(measure).unit, count=q.operation == "count")
+        return Result(text, "facts", self.table(chosen_all, measure, q) if chosen_all else None)
 
     def rank_list(self, q: Query) -> Result:
         """Who holds rank N: from the rank column, per category; a rank the excerpt lacks is refused."""

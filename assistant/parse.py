@@ -247,6 +247,12 @@ class Parser:
             return [replace(base, operation="count" if "count" in s.ops and not s.listing else "list",
                             predicates=(FieldIs(relative_field, op, Decimal(0), of=name),),  # type: ignore[arg-type]
                             measure=Measure(relative_field), scope=replace(scope, departments=()))]
+        if s.versus_mean and not names and not s.relative:  # 高于平均分的部门: each group's average is the threshold
+            against = field_measure if field_measure in ("score", "coefficient") else "score"
+            return [replace(base, operation="count" if "count" in s.ops and not s.listing else "list",
+                            predicates=(FieldIs(against, s.versus_mean, Decimal(0), against="mean"),  # type: ignore[arg-type]
+                                        *predicates),
+                            measure=Measure(against))]
         if ("next_to" in s.ops or "next_above" in s.ops) and names:
             return [replace(base, operation="next", anchor=names[0], measure=Measure(field_measure or "score"),
                             scope=replace(scope, departments=()),
@@ -296,6 +302,8 @@ class Parser:
             return [replace(base, operation="list", measure=Measure(field_measure or "score"))]
         if names and measure and measure.name == "items":
             return [replace(base, operation="count", measure=Measure("items"))]
+        if names and self._rank_by_coefficient(s):  # 水利局的难度系数排第几: a place computed in that order
+            return [replace(base, operation="place", measure=Measure("coefficient"), ascending=s.ascending)]
         if names and s.measures:
             return self._values(s, base, years)
         if names and "items" in s.ops and not s.wants_quantity:
@@ -393,6 +401,19 @@ class Parser:
                      if p > pos and re.fullmatch(r"[A-Za-z' ]{0,25}\b(?:in|for) ", s.text[pos:p])]
             out.append((name, after[0] if s.lang == "en" and after else before[-1] if before else None))
         return out
+
+    def _rank_by_coefficient(self, s: Slots) -> bool:
+        """A rank word next to the coefficient (难度系数排第几, rank by difficulty coefficient), no score named and
+        no joiner between them (难度系数和排名 asks for two values)."""
+        names = [m for m, _ in s.measures]
+        if "coefficient" not in names or "rank" not in names or "score" in names:
+            return False
+        for (a, pa), (b, pb) in ((x, y) for x in s.measures for y in s.measures):
+            if (a, b) == ("coefficient", "rank") and abs(pb - pa) <= 24:
+                between = s.text[min(pa, pb):max(pa, pb)]
+                if not re.search(r"[和与及、,;]|以及|\band\b", between):
+                    return True
+        return False
 
     def _values(self, s: Slots, base: Query, years: list[int]) -> list[Query]:
         """One value query per measure asked, each with the year said nearest before it."""

@@ -16,7 +16,7 @@ MEASURES: tuple[str, ...] = ("score", "rank", "coefficient", "items", "items_wit
 OPERATIONS: tuple[str, ...] = (
     "value", "list", "count", "sum", "mean", "min", "max", "top", "bottom", "nth", "next",
     "difference", "spread", "ties", "intersect", "only_in", "items", "summary", "content", "status_of",
-    "refuse",
+    "place", "refuse",
 )
 StatusName = str  # one of STATUSES
 MeasureName = str  # one of MEASURES
@@ -43,6 +43,7 @@ class FieldIs:
     value: Decimal
     upper: Decimal | None = None  # for between; both bounds count
     of: str | None = None  # compared with this department's own value (比水利局高): the executor fills value
+    against: str | None = None  # "mean": compared with the average of the department's group (高于平均分)
 
     def test(self, value: Decimal | int | None) -> bool:
         if value is None:
@@ -137,6 +138,8 @@ class Query:
                 out[key] = getattr(self, key)
         if self.ascending:
             out["ascending"] = True
+        if self.every_year:
+            out["every_year"] = True
         if self.second is not None:
             out["second"] = {k: list(v) for k, v in vars(self.second).items() if v}
         if self.refusal is not None:
@@ -149,7 +152,7 @@ class Query:
 def _predicate_json(p: Predicate) -> dict[str, Any]:
     out: dict[str, Any] = {"type": type(p).__name__}
     for k, v in vars(p).items():
-        if k == "value" and getattr(p, "of", None):
+        if k == "value" and (getattr(p, "of", None) or getattr(p, "against", None)):
             continue  # filled from the department named in `of` when the query runs
         if v is not None:
             out[k] = str(v) if isinstance(v, Decimal) else list(v) if isinstance(v, tuple) else v

@@ -82,6 +82,7 @@ class Slots:
     ascending: bool = False
     ops: set[str] = field(default_factory=set)  # mean, sum, count, spread, difference, ties, next_to, intersect, …
     relative: tuple[str, str] | None = None  # (">" or "<", department): compared with that department's value
+    versus_mean: str | None = None  # ">", ">=", "<" or "<=": compared with the average of the group (高于平均分)
     phrases: list[str] = field(default_factory=list)
     concept: str | None = None
     status: list[str] = field(default_factory=list)
@@ -143,6 +144,7 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
                  "only_in", "items", "summary", "ranking"):
         if any(_outside(quoted, m.start(), m.end()) for m in lex.op(name).finditer(t)):
             s.ops.add(name)
+    versus_mean(s, t, lex)
     s.status = _statuses(t, lex, quoted)
     _concept(s, t, lex, quoted)
     if s.concept and directory.find(s.concept):  # "what about the Red Cross Society?": a department, no concept
@@ -320,6 +322,23 @@ def _comparisons(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) 
             elif not suffix_word and after:
                 s.comparisons.append((op, Decimal(after.group(1)), None, after.group(2), w.start()))
                 taken.append((w.start(), w.end() + len(after.group(0))))
+
+
+def versus_mean(s: Slots, t: str, lex: Lexicon) -> None:
+    """A comparator right before the average word (高于平均分, 低于本类平均值, above the average): the group's average
+    is the threshold. The average is then not what the question asks for."""
+    symbols = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<"}
+    fillers = lex.operations.get("versus_mean_fillers")
+    for m in lex.op("mean").finditer(t):
+        before = t[max(0, m.start() - 24):m.start()]
+        if fillers is not None:
+            before = fillers.pattern.sub("", before)
+        before = before.rstrip()
+        for op, words in lex.comparators.items():
+            if op in symbols and any(w.end() == len(before) for w in words.finditer(before)):
+                s.versus_mean = symbols[op]
+                s.ops.discard("mean")
+                return
 
 
 def _statuses(t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> list[str]:

@@ -507,8 +507,62 @@ def test_no_first_when_the_top_ranks_are_absent(facts_only, question):
     are there."""
     answer = facts_only.ask(question)
     assert ops(answer) == ["max"] and "129.86" in answer.answer
-    assert "第1至8名不在数据中" in answer.answer or "ranks 1至8 are not loaded" in answer.answer
+    assert "第1至8名不在数据中" in answer.answer or "ranks 1–8 are not loaded" in answer.answer
     assert "排名第一" not in answer.answer and "No. 1" not in answer.answer
+
+
+# ---- FieldIs against the group's average: each average computed and cited, then compared unrounded --------------
+
+@pytest.mark.parametrize(("question", "operation", "must", "rows", "chosen"), [
+    # economic 2022: 1236.20 / 10 = 123.62; below it: 产业集团 123.49, 区域合作办 122.17, 供销社 117.48, 湖州银行 113.78
+    ("经济建设类里哪些单位的得分低于本类平均分?", "list", ["123.62", "1236.20 / 10", "有4个"],
+     scores(*list(SCORE_LINES)[:10]),
+     ["产业集团", "区域合作办", "供销社", "湖州银行"]),
+    # social 2022: 527.16 / 4 = 131.79; above it: 科技局 135.20, 卫健委 132.98
+    ("社会发展类中分数超过平均水平的有几个部门?", "count", ["131.79", "共2个"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "人社社保局"), ["科技局", "卫生健康委"]),
+    ("Which social development departments scored below the average?", "list", ["131.79", "2 departments are below"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "人社社保局"), ["文化广电旅游局", "人社社保局"]),
+    # coefficients 2023, one group: 15.9688 / 14 = 1.1406 (1.14062…); at or above it: 8 departments
+    ("难度系数不低于平均值的部门有几个?", "count", ["1.1406", "15.9688 / 14", "共8个"],
+     coefficients(*COEFFICIENT_LINES), ["发展改革委", "经信局", "财政局", "建设局", "农业农村局", "自然资源和规划局",
+                                         "交通运输局", "水利局"]),
+])
+def test_a_field_against_the_average_of_its_group(facts_only, question, operation, must, rows, chosen):
+    answer = facts_only.ask(question)
+    check(answer, operation, must, rows, exact=False)
+    predicate = queries(answer)[0]["predicates"][0]
+    assert predicate["against"] == "mean" and "value" not in predicate
+    assert {c.department.removeprefix("市") for c in answer.citations if c.department.removeprefix("市") in chosen} \
+        == set(chosen)
+    listed = answer.answer.split("个:" if "个:" in answer.answer else "below it:")[-1]
+    for name in COEFFICIENT_LINES.keys() | SCORE_LINES.keys():
+        assert (name in listed) == (name in chosen) or name not in listed, (name, listed)
+
+
+# ---- place: where a department stands in an order the tables do not rank (the coefficient) ---------------------
+
+@pytest.mark.parametrize(("question", "must", "ascending"), [
+    # descending: 1.1599 发改委, 1.1563 经信局 = 财政局, 1.1550 建设局, 1.1544 农业农村局, 1.1539 自规局,
+    # 1.1501 交通运输局, 1.1438 水利局 -> the 8th place
+    ("水利局的难度系数在全市排第几?", ["1.1438", "14个部门中由高到低排第8位", "1.1599"], False),
+    # a tie: 财政局 and 经信局 share the 2nd place
+    ("Where does the Finance Bureau rank by difficulty coefficient?", ["1.1563", "place 2 of 14", "tied with 市经信局"],
+     False),
+    # ascending: 1.1183 红十字会, 1.1191 文联 -> the 2nd from the lowest
+    ("文联的难度系数从低到高排第几位?", ["1.1191", "由低到高排第2位", "1.1183"], True),
+])
+def test_the_place_of_a_department_by_coefficient(facts_only, question, must, ascending):
+    answer = facts_only.ask(question)
+    check(answer, "place", must, coefficients(*COEFFICIENT_LINES))
+    assert queries(answer)[0].get("ascending", False) == ascending
+    place = next(f for f in answer.facts if f.label == "排序位置")
+    assert len(place.citations) == 14 and place.method and "ties share a place" in place.method
+
+
+def test_a_coefficient_and_a_rank_joined_by_and_are_two_values(facts_only):
+    answer = facts_only.ask("水利局的难度系数和排名分别是多少?")
+    assert ops(answer) == ["value", "value"] and "1.1438" in answer.answer and "12" in answer.answer
 
 
 def test_every_operation_and_measure_is_covered_here():
