@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import ServiceDep
 from api.openai_errors import OpenAIError, error_body, is_openai_path
 from assistant import __version__
 from assistant.errors import ReviewError
@@ -149,8 +150,10 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
         return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
     @app.get("/departments/{name}", include_in_schema=False)
-    def department_page(name: str) -> FileResponse:
-        return FileResponse(STATIC / "department.html")
+    def department_page(name: str, service: ServiceDep) -> FileResponse:
+        """The page; a name the data does not hold gets it with 404 (the page shows the nearest names)."""
+        known = service.corpus.directory.resolve(name) is not None
+        return FileResponse(STATIC / "department.html", status_code=200 if known else 404)
 
     @app.exception_handler(ReviewError)
     async def review_error(request: Request, exc: ReviewError) -> JSONResponse:

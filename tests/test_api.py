@@ -206,6 +206,8 @@ def test_cors_origins_are_a_setting(quick_service, tmp_path):
 def test_pages_and_openapi(client):
     assert "<textarea" in client.get("/").text
     assert client.get("/departments/卫健委").status_code == 200
+    missing = client.get("/departments/市教育局")  # the page still shows the nearest names, with a 404
+    assert missing.status_code == 404 and "<html" in missing.text.lower()
     assert "https://" not in client.get("/static/app.js").text  # no CDN: works offline
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/ask", "/api/departments", "/api/departments/{name}", "/api/search",

@@ -191,7 +191,8 @@ def test_department_pages(browser, live_server):
     assert "评定难度系数" in page.inner_text("#chart figcaption") and page.locator("#chart .bar-row").count() > 10
     page.screenshot(path=str(ARTIFACTS / "department-2023-phone.png"), full_page=True)
 
-    page.goto(live_server + "/departments/市教育局")
+    response = page.goto(live_server + "/departments/市教育局")
+    assert response is not None and response.status == 404
     page.wait_for_selector("#summary .suggestions a", timeout=60_000)
     text = page.inner_text("#summary")
     assert not any(ch.isascii() and ch.isalpha() for ch in text), text  # one language
