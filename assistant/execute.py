@@ -59,7 +59,7 @@ class Executor:
             "bottom": self.extreme, "nth": self.nth, "next": self.next, "difference": self.difference,
             "spread": self.spread, "ties": self.ties, "intersect": self.intersect, "only_in": self.intersect,
             "items": self.items, "summary": self.summary, "content": self.lookup, "status_of": self.status_of,
-            "place": self.place, "refuse": self.refuse,
+            "place": self.place, "from_mean": self.from_mean, "refuse": self.refuse,
         }
 
     def run(self, q: Query) -> Result:
@@ -402,8 +402,9 @@ class Executor:
             note = self.partial_note(q, year, category, "aggregate") if measure == "score" else ""
             out.append({"name": name, "year": year, "count": len(values), "value": value, "method": method,
                         "cites": cites, "note": note})
+        condition = " 且 ".join(_predicate_text(p, q.lang) for p in q.predicates if isinstance(p, FieldIs))
         text = render("ops/aggregate.j2", lang=q.lang, groups=out, operation=q.operation, label=label(measure),
-                      label_en=spec(measure).english, unit=spec(measure).unit)
+                      label_en=spec(measure).english, unit=spec(measure).unit, condition=condition)
         return Result(text)
 
     def ordered(self, q: Query, measure: str) -> list[tuple[int, str | None, list[DepartmentRow]]]:
@@ -517,6 +518,46 @@ class Executor:
                       measure=measure, label=label(measure), label_en=spec(measure).english, value=v,
                       above=q.ascending)
         return Result(text)
+
+    def from_mean(self, q: Query) -> Result:
+        """A department against the average of its group (its year's category for scores, or the category the
+        question names; the year's departments for coefficients): the average computed and cited with its inputs,
+        the difference computed (value − average), above or below decided unrounded."""
+        assert q.measure is not None
+        measure = q.measure.name
+        places = PLACES[measure]
+        texts, refused = [], 0
+        for department in q.scope.departments:
+            own = [d for d in self.rows(q, measure, dataclasses.replace(q.scope, categories=()), predicates=False)
+                   if d.department == department]
+            if not own:
+                refused += 1
+                texts.append(self.unavailable(q, measure, department).text)
+                continue
+            for d in own:
+                categories = () if measure == "coefficient" or q.combined else (q.scope.categories or (d.category,))
+                group = self.rows(q, measure, Scope(years=(d.year,), categories=tuple(c for c in categories if c)),
+                                  predicates=False)
+                values = [Decimal(value_of(x, measure) or 0) for x in group]
+                cites = [self.cite(x, measure) for x in group]
+                total = sum(values, Decimal(0))
+                exact = total / len(values)
+                mean = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+                method = f"({' + '.join(map(str, values))}) / {len(values)} = {total} / {len(values)}"
+                name = "、".join(c for c in categories if c) or ("全部部门" if q.lang == "zh" else "all departments")
+                self.computed(f"{name}平均{label(measure)}", mean, cites, method, year=d.year, unit=spec(measure).unit)
+                value = Decimal(value_of(d, measure) or 0)
+                own_cite = self.cite(d, measure)
+                diff = value - mean
+                self.computed(f"与平均{label(measure)}之差", diff, [own_cite, *cites], f"{value} − {mean} = {diff}",
+                              d.department, d.year, spec(measure).unit)
+                side = "above" if value > exact else "below" if value < exact else "equal"
+                texts.append(render("ops/from_mean.j2", lang=q.lang, d=d, value=value, cite=own_cite, name=name,
+                                    count=len(group), mean=mean, method=method, cites=cites, diff=diff, side=side,
+                                    label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
+                                    note=self.partial_note(q, d.year, d.category, "aggregate")
+                                    if measure == "score" and d.category in categories else ""))
+        return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts")
 
     def difference(self, q: Query) -> Result:
         """Two departments: who is higher, by how much (a − b = d), and their ranks when comparable."""
@@ -649,6 +690,12 @@ class Executor:
         out: list[dict[str, Any]] = []
         for department in q.scope.departments:
             rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
+            if not rows and q.scope.items:  # 第9项 of a department that has 6: say how many it has
+                every = self.records(q, dataclasses.replace(q.scope, departments=(department,), items=()))
+                if every:
+                    return self.refusal(q, "no_item", department=department, years=q.scope.years,
+                                        detail="、".join(map(str, q.scope.items)),
+                                        first=max(r.item or 0 for r in every))
             if not rows:
                 return self.unavailable(q, "score", department)
             for year in sorted({r.year for r in rows}):  # one group per year: a year's table is one kind
@@ -657,7 +704,7 @@ class Executor:
                 out.append({"department": department, "rows": cited})
                 self.computed("承诺事项数", len(cited), [c for _, c, _, _ in cited], "rows of the department",
                               department, year, "项")
-        text = render("ops/items.j2", lang=q.lang, groups=out)
+        text = render("ops/items.j2", lang=q.lang, groups=out, chosen=q.scope.items)
         quote_label = "引文" if q.lang == "zh" else "quote"
         table = Table([Column("department", label("department")), Column("year", "年份" if q.lang == "zh" else "year"),
                        Column("item", label("title")), Column("quote", quote_label)],
@@ -673,24 +720,28 @@ class Executor:
         return quote, self.book.cite_text(r, quote)
 
     def item_count(self, q: Query) -> Result:
+        """How many commitments a department has (or, with no department named, every row in scope), per year,
+        then their total."""
         out = []
-        for department in q.scope.departments:
-            rows = self.records(q, dataclasses.replace(q.scope, departments=(department,)))
+        everyone = "、".join(q.scope.categories) or ("全部部门" if q.lang == "zh" else "all departments")
+        for department in q.scope.departments or (everyone,):
+            named = department != everyone or bool(q.scope.departments)
+            rows = self.records(q, dataclasses.replace(q.scope, departments=(department,) if named else ()))
             if not rows:
-                return self.unavailable(q, "score", department)
+                return self.unavailable(q, "score", department if named else None)
             years = sorted({r.year for r in rows})
             per_year: list[list[int]] = []
             for year in years:  # one count per year, then their total
                 cites = [self.book.cite(r, label("title"), f"{r.item}.{r.title}") for r in rows if r.year == year]
-                self.computed("承诺事项数", len(cites), cites, "count of the department's rows", department, year,
-                              "项")
+                how = "count of the department's rows" if named else "count of the rows in scope"
+                self.computed("承诺事项数", len(cites), cites, how, department if named else None, year, "项")
                 out.append({"department": department, "count": len(cites), "cites": cites, "years": [year],
                             "total": None})
                 per_year.append(cites)
             if len(years) > 1:
                 counts = [len(cites) for cites in per_year]
                 self.computed("承诺事项数", len(rows), [c for cites in per_year for c in cites],
-                              " + ".join(map(str, counts)), department, unit="项")
+                              " + ".join(map(str, counts)), department if named else None, unit="项")
                 out.append({"department": department, "count": len(rows), "cites": [], "years": years,
                             "total": " + ".join(map(str, counts))})
         return Result(render("ops/item_count.j2", lang=q.lang, groups=out))

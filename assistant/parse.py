@@ -183,10 +183,14 @@ class Parser:
         if s.missing_years and not years:
             return [refuse("no_year", text, lang, year=s.missing_years[0], have=tuple(self.years))]
         names = tuple(s.names)
+        if names and s.item_no is not None and not s.status:  # 科技局第3项承诺是什么: that item, of each year
+            return [Query("items", Scope(years=tuple(y for y in s.year_values if y in self.years), departments=names,
+                                         items=(s.item_no,)), lang=lang, text=text)]
         if names and "items" in s.ops and (s.listing or s.asks) and not s.status and not s.phrases and not s.relative \
                 and not [m for m, _ in s.measures if m != "items_count"] \
                 and not s.wants_quantity_noun() \
-                and not ("count" in s.ops and any(m == "items_count" for m, _ in s.measures)):
+                and not ("count" in s.ops and any(m == "items_count" for m, _ in s.measures)
+                         and not self.lex.op("list").search(text)):  # 列一下…几项工作: the items themselves
             return [Query("items", Scope(years=tuple(y for y in s.year_values if y in self.years),
                                          departments=names), lang=lang, text=text)]
         scope = Scope(years=tuple(years), categories=tuple(c for c in s.categories if c in self.categories),
@@ -284,6 +288,10 @@ class Parser:
         if "ranking" in s.ops and not names and not predicates and not s.phrases and not s.concept:
             return [replace(base, operation="bottom" if s.ascending else "top", n=0,  # n=0: all of them
                             measure=Measure(self._ordered_measure(field_measure, s)))]
+        if predicates and not names and ("mean" in s.ops or "sum" in s.ops) and not s.listing:
+            # 得分在120分以上的部门平均分: the aggregate over the departments that pass
+            return [replace(base, operation="mean" if "mean" in s.ops else "sum", predicates=predicates,
+                            measure=Measure(predicates[0].field))]
         if predicates and not names:
             op = "count" if "count" in s.ops and not s.listing else "list"
             return [replace(base, operation=op, predicates=predicates,
@@ -291,6 +299,8 @@ class Parser:
         if ("mean" in s.ops or "sum" in s.ops) and not names:
             return [replace(base, operation="mean" if "mean" in s.ops else "sum",
                             measure=Measure(self._ordered_measure(field_measure, s)))]
+        if not names and self._counts_items(s):  # 2023年一共有多少项承诺: every row in scope, counted
+            return [replace(base, operation="count", measure=Measure("items"), predicates=())]
         counts_departments = ("count" in s.ops and not names and (
             (re.search(r"部门|单位|department", text, re.I) and not s.wants_quantity)
             or (measure is not None and measure.name != "quantity"))) or (
@@ -302,6 +312,10 @@ class Parser:
             return [replace(base, operation="list", measure=Measure(field_measure or "score"))]
         if names and measure and measure.name == "items":
             return [replace(base, operation="count", measure=Measure("items"))]
+        if names and (s.versus_mean or ("mean" in s.ops and (s.relative_mean or "difference" in s.ops))):
+            # 湖州银行比本类平均分低多少: the department against its group's average
+            return [replace(base, operation="from_mean", measure=Measure(
+                field_measure if field_measure in ("score", "coefficient") else "score"))]
         if names and self._rank_by_coefficient(s):  # 水利局的难度系数排第几: a place computed in that order
             return [replace(base, operation="place", measure=Measure("coefficient"), ascending=s.ascending)]
         if names and s.measures:
@@ -401,6 +415,20 @@ class Parser:
                      if p > pos and re.fullmatch(r"[A-Za-z' ]{0,25}\b(?:in|for) ", s.text[pos:p])]
             out.append((name, after[0] if s.lang == "en" and after else before[-1] if before else None))
         return out
+
+    def _counts_items(self, s: Slots) -> bool:
+        """How many commitments (in a year, a category, a kind), asked of no department: the count word for items,
+        followed by nothing but the lexicon's words for a commitment (2022年一共有多少条承诺事项, 2023年共有多少项).
+        "全市突破了多少项核心技术" asks for a number in a row's text instead."""
+        if s.status or s.phrases or s.concept or s.comparisons:
+            return False
+        for m in self.lex.measures["items_count"].finditer(s.text):
+            rest = self.lex.op("item_nouns").pattern.sub("", s.text[m.end():]) if "item_nouns" in self.lex.operations \
+                else s.text[m.end():]
+            rest = re.sub(r"(?:19|20)\d\d年?|[吗呢啊呀吧了的]", "", rest)
+            if not re.search(r"[\u4e00-\u9fff]|[A-Za-z]{2,}", rest):
+                return True
+        return False
 
     def _rank_by_coefficient(self, s: Slots) -> bool:
         """A rank word next to the coefficient (难度系数排第几, rank by difficulty coefficient), no score named and

@@ -16,7 +16,7 @@ MEASURES: tuple[str, ...] = ("score", "rank", "coefficient", "items", "items_wit
 OPERATIONS: tuple[str, ...] = (
     "value", "list", "count", "sum", "mean", "min", "max", "top", "bottom", "nth", "next",
     "difference", "spread", "ties", "intersect", "only_in", "items", "summary", "content", "status_of",
-    "place", "refuse",
+    "place", "from_mean", "refuse",
 )
 StatusName = str  # one of STATUSES
 MeasureName = str  # one of MEASURES

@@ -82,7 +82,9 @@ class Slots:
     ascending: bool = False
     ops: set[str] = field(default_factory=set)  # mean, sum, count, spread, difference, ties, next_to, intersect, …
     relative: tuple[str, str] | None = None  # (">" or "<", department): compared with that department's value
+    item_no: int | None = None  # 第3项承诺: a department's item by its number
     versus_mean: str | None = None  # ">", ">=", "<" or "<=": compared with the average of the group (高于平均分)
+    relative_mean: bool = False  # 比平均分高还是低, than the average: a comparison with the average, no comparator
     phrases: list[str] = field(default_factory=list)
     concept: str | None = None
     status: list[str] = field(default_factory=list)
@@ -246,9 +248,17 @@ def _kind(s: Slots, t: str, lex: Lexicon) -> None:
 
 def _order(s: Slots, t: str, lex: Lexicon) -> None:
     s.ascending = bool(lex.op("from_low").search(t))
-    if m := re.search(r"(?:名次|排名|类别内排名)(?:为|是|等于)\s*第?(\d+)|(?:名列|位列|排在|排名|排)第(\d+)|第(\d+)名"
-                      r"|ranked\s*(?:no\.?\s*)?(\d+)", t, re.I):
+    if m := re.search(r"(?:名次|排名|类别内排名)(?:为|是|等于)\s*第?(\d+)|(?:名列|位列|排在|排名|排)第(\d+)"
+                      r"|(?<!倒数)第(\d+)名|ranked\s*(?:no\.?\s*)?(\d+)", t, re.I):
         s.rank_eq = int(next(g for g in m.groups() if g))
+        if re.match(r"(?:st|nd|rd|th)?\s+from\s+(?:the\s+)?(?:bottom|last|end)\b", t[m.end():], re.I):
+            s.rank_eq = None  # "ranked 3rd from the bottom": an order from the lowest, read below
+    nouns = "|".join(re.escape(w) for w in lex.operations["item_nouns"].words if not w.isascii()) \
+        if "item_nouns" in lex.operations else "承诺|目标"
+    if m := re.search(rf"第(\d+)(?:项|条|件)|第(\d+)个(?={nouns})|\bitem\s*(?:no\.?\s*)?(\d+)\b"
+                      rf"|\b(\d+)(?:st|nd|rd|th)\s+(?:commitment|item|target)\b", t, re.I):
+        s.item_no = int(next(g for g in m.groups() if g))
+        return
     if m := re.search(r"倒数第(\d+)", t):
         s.nth, s.ascending = int(m.group(1)), True
     elif m := re.search(r"第(\d+)(?:个|位|家)", t):
@@ -284,6 +294,10 @@ def _english_ordinal(s: Slots, t: str, lex: Lexicon) -> None:
         after = (m.group(3) or "").lower()
         if after in ("only", "to"):  # "second only to": the next one, not an ordinal
             continue
+        if re.match(r"[\s-]*(?:place\s+|position\s+)?(?:from\s+(?:the\s+)?(?:bottom|last|end)|to\s+last)\b",
+                    t[m.start(3) if m.group(3) else m.end():], re.I):  # "3rd from the bottom": counted from the lowest
+            s.nth, s.ascending = n, True
+            return
         if after == "place" or re.search(r"\b(?:rank(?:ed|s)?|placed|came|finished)\s+(?:no\.?\s*)?$", t[:m.start()],
                                          re.I):
             s.rank_eq = n
@@ -322,6 +336,13 @@ def _comparisons(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) 
             elif not suffix_word and after:
                 s.comparisons.append((op, Decimal(after.group(1)), None, after.group(2), w.start()))
                 taken.append((w.start(), w.end() + len(after.group(0))))
+    for name in ("score", "coefficient"):  # 难度系数是1.1563, 得分为124.27: a measure said to be a value is "="
+        for w in lex.measures[name].finditer(t):
+            after = re.match(rf"\s*(?:是|为|of|is|was)\s*({NUMBER})\s*({unit})(?!\s*(?:{joiners}))", t[w.end():], re.I)
+            end = w.end() + len(after.group(0)) if after else 0
+            if after and _outside(quoted, w.start(), w.end()) and _outside(taken, w.end(), end):
+                s.comparisons.append(("eq", Decimal(after.group(1)), None, after.group(2), w.end()))
+                taken.append((w.end(), w.end() + len(after.group(0))))
 
 
 def versus_mean(s: Slots, t: str, lex: Lexicon) -> None:
@@ -334,6 +355,10 @@ def versus_mean(s: Slots, t: str, lex: Lexicon) -> None:
         if fillers is not None:
             before = fillers.pattern.sub("", before)
         before = before.rstrip()
+        relative = lex.operations.get("versus_mean_relative")
+        joined = _alternatives(list(relative.words)) if relative else ""
+        if joined and re.search(rf"(?:{joined})\s*(?:[\u4e00-\u9fff]{{0,8}}?类)?\s*$", before, re.I):
+            s.relative_mean = True  # 比(经济建设类)平均分…, than the average
         for op, words in lex.comparators.items():
             if op in symbols and any(w.end() == len(before) for w in words.finditer(before)):
                 s.versus_mean = symbols[op]
@@ -357,9 +382,11 @@ def _statuses(t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> list[str]:
 def _concept(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> None:
     if s.phrases or not lex.mentions.search(t):
         return
+    chinese = [w for w in lex.mentions.words if not w.isascii() and w not in ("有关", "相关", "字样")]
+    english = [w for w in lex.mentions.words if w.isascii()]
     patterns = [r"(?:跟|和|与|同)([^,?。;跟和与]{1,14}?)(?:有关|相关)",
-                r"(?:提到了?|提及|涉及到?|包含|含有|关于|谈到|写到|出现了?)([^,?。;的吗呢]{1,16})",
-                r"(?:mention(?:s|ing)?|about|related to|contain(?:s|ing)?|involv(?:e|es|ing))\s+([A-Za-z' -]{3,40})"]
+                rf"(?:{_alternatives(chinese)})了?([^,?。;的吗呢了]{{1,16}})",
+                rf"\b(?:{_alternatives(english)})\s+([A-Za-z' -]{{3,40}})"]
     for pattern in patterns:
         m = re.search(pattern, t, re.I)
         if m:
@@ -371,6 +398,11 @@ def _concept(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> N
             if len(concept) >= 2:
                 s.concept = concept
                 return
+
+
+def _alternatives(words: list[str]) -> str:
+    """Words as one regular-expression alternation, the longest first."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 def _quantity(s: Slots, t: str, lex: Lexicon) -> None:

@@ -565,6 +565,125 @@ def test_a_coefficient_and_a_rank_joined_by_and_are_two_values(facts_only):
     assert ops(answer) == ["value", "value"] and "1.1438" in answer.answer and "12" in answer.answer
 
 
+# ---- from_mean: a department against its group's average ------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # 国资委 124.31 against the economic average 123.62: above by 0.69
+    ("国资委的得分与经济建设类平均分相比高多少?", ["124.31", "123.62", "高于平均值0.69分", "124.31 − 123.62 = 0.69"],
+     scores(*list(SCORE_LINES)[:10])),
+    # 文旅局 130.34 against the social average 131.79: below by 1.45
+    ("How does the Culture and Tourism Bureau's score compare with the average of its category?",
+     ["130.34", "131.79", "below the average by 1.45"], scores("科技局", "卫生健康委", "文化广电旅游局", "人社社保局")),
+    # 文联 1.1191 against the mean of all 14 coefficients, 1.1406: below by 0.0215
+    ("市文联的难度系数比全市平均水平低多少?", ["1.1191", "1.1406", "低于平均值0.0215"],
+     coefficients(*COEFFICIENT_LINES)),
+])
+def test_a_department_against_the_average_of_its_group(facts_only, question, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "from_mean", must, rows)
+    assert any(f.method and "−" in f.method for f in answer.facts if f.label.startswith("与平均"))
+
+
+# ---- the Nth from the bottom, said with 名 or in English ----------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    ("社会发展类倒数第一名是哪个部门?", ["市人社社保局", "128.64"], scores("人社社保局")),
+    ("经济建设类倒数第3名是谁?", ["市区域合作办", "122.17"], scores("区域合作办")),
+    # coefficients from the lowest: 1.1183 红十字会, 1.1191 文联
+    ("Which department is 2nd from the bottom by difficulty coefficient?", ["市文联", "1.1191"], coefficients("文联")),
+])
+def test_the_nth_from_the_bottom_is_not_a_rank(facts_only, question, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "nth", must, rows)
+    assert queries(answer)[0]["ascending"] is True
+
+
+# ---- a measure said to be a value (是, 为, of): equality -------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "field", "must", "rows"), [
+    ("评定难度系数为1.1501的是哪个部门?", "coefficient", ["市交通运输局"], coefficients("交通运输局")),
+    ("Which department had a final score of 129.48?", "score", ["市金融办"], scores("金融办")),
+    ("难度系数是1.1563的有哪些单位?", "coefficient", ["市经信局", "市财政局"], coefficients("经信局", "财政局")),
+])
+def test_a_measure_said_to_be_a_value_is_an_equality(facts_only, question, field, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "list", must, rows)
+    assert queries(answer)[0]["predicates"] == [{"type": "FieldIs", "field": field, "op": "=",
+                                                  "value": queries(answer)[0]["predicates"][0]["value"]}]
+
+
+def test_dou_you_shei_asks_who_not_both_years(facts_only):
+    """都有谁 ("who are they all") is a listing, not 都有 ("both have")."""
+    answer = facts_only.ask("得分低于120分的都有谁?")
+    check(answer, "list", ["市供销社", "湖州银行"], scores("供销社", "湖州银行"))
+
+
+# ---- items: other words for them, one item by its number, a number the department lacks ------------------------
+
+@pytest.mark.parametrize(("question", "items", "rows"), [
+    ("工商联都承诺了些啥?", [1, 2, 3, 4, 5], {(T, n) for n in range(29, 34)}),
+    ("市贸促会第4项承诺是什么?", [4], {(T, 17)}),
+    ("What is item 2 of the Red Cross Society?", [2], {(T, 25)}),
+])
+def test_a_departments_items_by_other_words_and_by_number(facts_only, question, items, rows):
+    answer = facts_only.ask(question)
+    check(answer, "items", [f"{n}." for n in items], rows)
+    assert {c.item for c in answer.citations} == set(items)
+
+
+def test_an_item_number_a_department_lacks_is_refused_with_its_numbers(facts_only):
+    answer = facts_only.ask("市残联第8项承诺是什么?")
+    assert answer.mode == "refusal" and "没有第8项" in answer.answer and "1至5" in answer.answer
+
+
+# ---- counts of every row in scope ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "count", "kind"), [
+    ("2022年总共有多少项承诺事项?", "71项", OUT),
+    ("How many commitments are there in 2023 in total?", "70 commitments", T),
+])
+def test_how_many_commitments_in_a_year(facts_only, question, count, kind):
+    answer = facts_only.ask(question)
+    assert ops(answer) == ["count"] and queries(answer)[0]["measure"]["name"] == "items"
+    assert count in answer.answer and {c.source for c in answer.citations} == {kind}
+    assert len(answer.citations) == int(count.split("项")[0].split(" ")[0])
+
+
+def test_a_count_of_a_number_in_the_text_is_not_a_count_of_rows(facts_only):
+    assert ops(facts_only.ask("全市新建了多少项重点工程?")) != ["count"]
+
+
+# ---- an aggregate over the departments that pass a condition -------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "operation", "must", "rows"), [
+    # economic above 125: 129.86, 129.48, 126.09, 125.27 -> 510.70 / 4 = 127.675 -> 127.68
+    ("经济建设类得分超过125分的单位平均分是多少?", "mean", ["510.70 / 4", "127.68", "高于125"],
+     scores("商务局", "金融办", "城市集团", "水利局")),
+    # coefficients above 1.15: 8.0859 / 7 = 1.15513 -> 1.1551
+    ("What is the average difficulty coefficient of departments above 1.15?", "mean", ["8.0859 / 7", "1.1551"],
+     coefficients("发展改革委", "经信局", "财政局", "自然资源和规划局", "建设局", "交通运输局", "农业农村局")),
+    ("社会发展类得分不低于130分的部门总分是多少?", "sum", ["135.20 + 132.98 + 130.34", "398.52"],
+     scores("科技局", "卫生健康委", "文化广电旅游局")),
+])
+def test_an_aggregate_over_the_departments_that_pass(facts_only, question, operation, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, operation, must, rows)
+    assert queries(answer)[0]["predicates"][0]["type"] == "FieldIs"
+
+
+# ---- more words from the lexicon: summaries, mentions, short names, 分差 ----------------------------------------
+
+@pytest.mark.parametrize(("question", "operation"), [
+    ("说说市金融办的大致情况", "summary"), ("谈谈贸促会的情况", "summary"),
+    ("哪些部门讲到了人才?", "list"), ("哪些单位的承诺里有养老?", "list"),
+    ("产投比城投少几分?", "difference"), ("水利局和交通运输局系数分差多少", "difference"),
+])
+def test_more_wordings_from_the_lexicon(facts_only, question, operation):
+    answer = facts_only.ask(question)
+    assert ops(answer) == [operation], (question, queries(answer))
+    assert answer.citations, answer.answer
+
+
 def test_every_operation_and_measure_is_covered_here():
     """Keeps this file honest: a new operation or measure needs its tests here."""
     import inspect
