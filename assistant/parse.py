@@ -82,7 +82,8 @@ class Parser:
             orders = bool(s.extreme or s.top or s.bottom or s.nth) and bool(slots) \
                 and bool(slots[-1].measures or s.measures) and bool(
                     slots[-1].extreme or slots[-1].top or slots[-1].bottom or slots[-1].nth)  # "最大的是谁?最小的呢?"
-            if slots and not s.own_entities() and not orders and (not named or not (
+            by_how_much = "difference" in s.ops and s.ops <= {"difference", "count"} and not s.measures  # "高多少?"
+            if slots and not s.own_entities() and not orders and (by_how_much or not named or not (
                     s.measures or s.ops or s.wants_quantity or s.status)):
                 merged = self.slots(f"{slots[-1].text},{part.text}")  # "…是谁,得了多少分?": one ask, said twice
                 slots[-1] = merged

@@ -354,6 +354,8 @@ def versus_mean(s: Slots, t: str, lex: Lexicon) -> None:
         before = t[max(0, m.start() - 24):m.start()]
         if fillers is not None:
             before = fillers.pattern.sub("", before)
+        for category in lex.categories:  # 高于经济建设类(的)平均分: the group named between them
+            before = category.spellings.pattern.sub("", before)
         before = before.rstrip()
         relative = lex.operations.get("versus_mean_relative")
         joined = _alternatives(list(relative.words)) if relative else ""

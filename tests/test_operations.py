@@ -676,7 +676,7 @@ def test_an_aggregate_over_the_departments_that_pass(facts_only, question, opera
 @pytest.mark.parametrize(("question", "operation"), [
     ("说说市金融办的大致情况", "summary"), ("谈谈贸促会的情况", "summary"),
     ("哪些部门讲到了人才?", "list"), ("哪些单位的承诺里有养老?", "list"),
-    ("产投比城投少几分?", "difference"), ("水利局和交通运输局系数分差多少", "difference"),
+    ("市产投比市城投少几分?", "difference"), ("水利局和交通运输局系数分差多少", "difference"),
 ])
 def test_more_wordings_from_the_lexicon(facts_only, question, operation):
     answer = facts_only.ask(question)
