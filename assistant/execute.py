@@ -383,8 +383,16 @@ class Executor:
         if not rows:
             return self.unavailable(q, measure)
         groups = self.groups(rows, measure, combined=bool(q.combined and not q.scope.categories))
-        if q.operation == "mean" and measure == "score" and not q.scope.categories and len(groups) > 1:
+        if q.operation == "mean" and measure == "score" and not q.scope.categories and len(groups) > 1 and not q.n:
             groups += self.groups(rows, measure, combined=True)
+        if q.n:  # 最低的两个单位平均分: the N first of each group in the order asked, ties at the cut included
+            kept = []
+            for year, category, group in groups:
+                ordered = sorted(group, key=lambda d: value_of(d, measure) or 0, reverse=not q.ascending)
+                cut = value_of(ordered[min(q.n, len(ordered)) - 1], measure) or 0
+                kept.append((year, category, [d for d in ordered if ((value_of(d, measure) or 0) <= cut) == q.ascending
+                                              or (value_of(d, measure) or 0) == cut]))
+            groups = kept
         out = []
         for year, category, group in groups:
             values = [Decimal(value_of(d, measure) or 0) for d in group]
@@ -402,9 +410,19 @@ class Executor:
             note = self.partial_note(q, year, category, "aggregate") if measure == "score" else ""
             out.append({"name": name, "year": year, "count": len(values), "value": value, "method": method,
                         "cites": cites, "note": note})
+        versus = None
+        if q.versus and len(out) == 2:  # 社会发展类平均分比经济建设类高多少: the two figures' difference
+            named: dict[str, dict[str, Any]] = {str(g["name"]): g for g in out}
+            a, b = (named.get(c) for c in q.scope.categories[:2])
+            if a is not None and b is not None:
+                diff = Decimal(a["value"]) - Decimal(b["value"])
+                self.computed(f"{a['name']}与{b['name']}之差", diff, [*a["cites"], *b["cites"]],
+                              f"{a['value']} − {b['value']} = {diff}", unit=spec(measure).unit)
+                versus = {"a": a, "b": b, "diff": diff}
         condition = " 且 ".join(_predicate_text(p, q.lang) for p in q.predicates if isinstance(p, FieldIs))
         text = render("ops/aggregate.j2", lang=q.lang, groups=out, operation=q.operation, label=label(measure),
-                      label_en=spec(measure).english, unit=spec(measure).unit, condition=condition)
+                      label_en=spec(measure).english, unit=spec(measure).unit, condition=condition, n=q.n,
+                      ascending=q.ascending, versus=versus)
         return Result(text)
 
     def ordered(self, q: Query, measure: str) -> list[tuple[int, str | None, list[DepartmentRow]]]:

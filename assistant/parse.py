@@ -279,6 +279,10 @@ class Parser:
         if s.nth is not None and not names:
             return [replace(base, operation="nth", n=s.nth, ascending=s.ascending,
                             measure=Measure(self._ordered_measure(field_measure, s)), predicates=predicates)]
+        if (s.top or s.bottom) and not names and ("mean" in s.ops or "sum" in s.ops):  # 最低的两个单位平均分
+            return [replace(base, operation="mean" if "mean" in s.ops else "sum", n=s.top or s.bottom,
+                            ascending=bool(s.bottom), measure=Measure(self._ordered_measure(field_measure, s)),
+                            predicates=predicates)]
         if (s.top or s.bottom) and not names:
             op = "top" if s.top else "bottom"
             return [replace(base, operation=op, n=s.top or s.bottom, measure=Measure(
@@ -298,7 +302,12 @@ class Parser:
             return [replace(base, operation=op, predicates=predicates,
                             measure=Measure(predicates[0].field if isinstance(predicates[0], FieldIs) else "score"))]
         if ("mean" in s.ops or "sum" in s.ops) and not names:
-            return [replace(base, operation="mean" if "mean" in s.ops else "sum",
+            versus = "difference" in s.ops and len(scope.categories) == 2
+            ordered = tuple(sorted(scope.categories, key=lambda c: min(  # in the order the question names them
+                (m.start() for cat in self.lex.categories if cat.name == c for m in cat.spellings.finditer(text)),
+                default=0)))
+            return [replace(base, operation="mean" if "mean" in s.ops else "sum", versus=versus,
+                            scope=replace(scope, categories=ordered) if versus else scope,
                             measure=Measure(self._ordered_measure(field_measure, s)))]
         if not names and self._counts_items(s):  # 2023年一共有多少项承诺: every row in scope, counted
             return [replace(base, operation="count", measure=Measure("items"), predicates=())]
@@ -331,7 +340,8 @@ class Parser:
 
     def _measure(self, s: Slots) -> Measure | None:
         names = [m for m, _ in s.measures]
-        if "items_count" in names and s.departments and not {"score", "rank", "coefficient"} & set(names):
+        if "items_count" in names and s.departments and not {"score", "rank", "coefficient"} & set(names) \
+                and self._items_count_only(s):
             return Measure("items")
         for name in ("coefficient", "rank", "score"):
             if name in names:
@@ -423,9 +433,17 @@ class Parser:
         "全市突破了多少项核心技术" asks for a number in a row's text instead."""
         if s.status or s.phrases or s.concept or s.comparisons:
             return False
+        return self._items_count_only(s)
+
+    def _items_count_only(self, s: Slots) -> bool:
+        """A count word for items followed by nothing but the words for a commitment (几项承诺, 多少项): the
+        number of rows. "突破了多少项核心技术" asks for a number in a row's text."""
         for m in self.lex.measures["items_count"].finditer(s.text):
-            rest = self.lex.op("item_nouns").pattern.sub("", s.text[m.end():]) if "item_nouns" in self.lex.operations \
-                else s.text[m.end():]
+            rest = s.text[m.end():]
+            for mention in sorted(self.directory.find(rest), key=lambda x: -x.start):
+                rest = rest[:mention.start] + rest[mention.start + len(mention.matched):]
+            if "item_nouns" in self.lex.operations:
+                rest = self.lex.op("item_nouns").pattern.sub("", rest)
             rest = re.sub(r"(?:19|20)\d\d年?|[吗呢啊呀吧了的]", "", rest)
             if not re.search(r"[\u4e00-\u9fff]|[A-Za-z]{2,}", rest):
                 return True

@@ -117,6 +117,7 @@ class Query:
     refusal: Refusal | None = None
     combined: bool = False  # spread/aggregate over the whole scope rather than per category
     every_year: bool = False  # asked over every year (历年): no newest-year default when no year is named
+    versus: bool = False  # two groups' aggregates compared (社会发展类平均分比经济建设类高多少): their difference too
     second: Scope | None = None  # the other set of intersect/only_in
     second_measure: Measure | None = None  # what to show of the departments in the other set
     confidence: float = 1.0

@@ -409,7 +409,8 @@ def _alternatives(words: list[str]) -> str:
 
 def _quantity(s: Slots, t: str, lex: Lexicon) -> None:
     units = "|".join(re.escape(u) for u in sorted(lex.units, key=len, reverse=True))
-    m = re.search(rf"(?:多少|几)\s*({units})?", t)
+    asks = _alternatives([w for w in lex.quantity_asks.words if not w.isascii()]) or "多少|几"
+    m = re.search(rf"(?:{asks})\s*({units})?", t)
     if m:
         s.wants_quantity = True
         s.quantity_unit = m.group(1)

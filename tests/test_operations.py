@@ -671,6 +671,40 @@ def test_an_aggregate_over_the_departments_that_pass(facts_only, question, opera
     assert queries(answer)[0]["predicates"][0]["type"] == "FieldIs"
 
 
+@pytest.mark.parametrize(("question", "operation", "must", "rows"), [
+    # the two lowest of the social category: 128.64 + 130.34 = 258.98 -> / 2 = 129.49
+    ("社会发展类得分最低的两个部门平均分是多少?", "mean", ["258.98 / 2", "129.49", "最低的2个部门"],
+     scores("人社社保局", "文化广电旅游局")),
+    # the three highest coefficients: 1.1599 + 1.1563 + 1.1563 = 3.4725 -> / 3 = 1.1575
+    ("What is the average coefficient of the 3 highest departments?", "mean", ["3.4725 / 3", "1.1575", "3 highest"],
+     coefficients("发展改革委", "经信局", "财政局")),
+    ("经济建设类前3名的总分是多少?", "sum", ["129.86 + 129.48 + 126.09", "385.43"],
+     scores("商务局", "金融办", "城市集团")),
+])
+def test_an_aggregate_of_the_first_n(facts_only, question, operation, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, operation, must, rows)
+
+
+@pytest.mark.parametrize(("question", "must"), [
+    # economic 123.62, social 131.79: 123.62 − 131.79 = −8.17, in the order the question names them
+    ("经济建设类的平均分比社会发展类低多少?", ["经济建设类比社会发展类低8.17分", "123.62 − 131.79 = -8.17"]),
+    ("How much higher is the average score of social development than economic construction?",
+     ["社会发展类 is higher by 8.17", "131.79 − 123.62 = 8.17"]),
+])
+def test_two_groups_averages_compared(facts_only, question, must):
+    answer = facts_only.ask(question)
+    check(answer, "mean", must, scores(*SCORE_LINES), exact=False)
+    assert any(f.label.endswith("之差") and len(f.citations) == 14 for f in answer.facts)
+
+
+def test_a_count_of_items_with_a_noun_after_it_asks_for_a_number_in_the_text(facts_only):
+    """科技局…突破了多少项核心技术: a quantity in the department's rows, not how many rows it has."""
+    answer = facts_only.ask("科技局突破了多少项核心技术?")
+    assert queries(answer)[0]["measure"]["name"] == "quantity"
+    assert queries(facts_only.ask("科技局一共有几项承诺?"))[0]["measure"]["name"] == "items"
+
+
 # ---- more words from the lexicon: summaries, mentions, short names, 分差 ----------------------------------------
 
 @pytest.mark.parametrize(("question", "operation"), [
