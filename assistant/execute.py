@@ -119,6 +119,11 @@ class Executor:
                  department: str | None = None, year: int | None = None, unit: str = "") -> None:
         self.facts.append(Fact(name, value, tuple(dict.fromkeys(cites)), department, year, unit, method))
 
+    def compared(self, count: int, what: str, year: int | None = None) -> None:
+        """A count the answer states of what it compared or scanned (共比较14个部门), as a computed figure."""
+        self.computed("比较的部门数" if what == "departments" else "扫描的记录数", count, [], f"{what} in scope",
+                      year=year)
+
     def refusal(self, q: Query, reason: str, **params: Any) -> Result:
         self.computed("检索的记录数", len(self.corpus.records), [], "every row of every source")
         defaults: dict[str, Any] = {"nearest": [], "suggestions": [], "department": "", "years": (), "have": (),
@@ -242,6 +247,7 @@ class Executor:
                               f"from the {'lowest' if q.ascending else 'highest'}; ties share a place", d.department,
                               d.year)
                 placed.append((where, d, own_cite))
+                self.compared(len(peers), "departments", d.year)
                 texts.append(render("ops/place.j2", lang=q.lang, d=d, value=value_of(d, measure), cite=own_cite,
                                     place=where, compared=len(peers), tied=tied, ascending=q.ascending,
                                     label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
@@ -279,6 +285,7 @@ class Executor:
             return self.unavailable(q, ordered)
         chosen = sorted(self.rows(q, ordered), key=lambda d: value_of(d, ordered) or 0, reverse=True)
         cited = [(d, self.cite(d, ordered)) for d in chosen]
+        self.compared(len(everything), "departments")
         condition = " 且 ".join(_predicate_text(p, q.lang) for p in q.predicates if isinstance(p, FieldIs))
         self.computed("符合条件的部门数", len(chosen), [c for _, c in cited],
                       f"departments with {condition} among {len(everything)} compared")
@@ -480,6 +487,7 @@ class Executor:
                 if note:
                     out.append({"year": year, "category": category, "rows": [], "count": len(group), "note": note})
                     continue
+            self.compared(len(group), "departments", year)
             places = _competition_places(group, measure)
             held = max((place for _, place in places if place <= q.n), default=None) if q.n <= len(group) else None
             rows = [(d, self.cite(d, measure)) for d, place in places if place == held]  # a tie spans the Nth
@@ -624,6 +632,7 @@ class Executor:
             ch, cl = self.cite(high, measure), self.cite(low, measure)
             self.computed(f"{label(measure)}极差", vh - vl, [ch, cl], f"{vh} − {vl} = {vh - vl}", year=year,
                           unit=spec(measure).unit)
+            self.compared(len(group), "departments", year)
             out.append({"year": year, "category": category, "high": high, "low": low, "vh": vh, "vl": vl,
                         "ch": ch, "cl": cl, "spread": vh - vl, "count": len(group)})
             places = dict((d.department, place) for d, place in _competition_places(
@@ -651,6 +660,7 @@ class Executor:
                     out.append({"year": year, "category": category, "value": value, "rows": cites})
                     self.computed("相同取值", str(value), [c for _, c in cites], f"{len(same)} departments share it",
                                   year=year)
+        self.compared(len(rows), "departments")
         if not out:
             return self.refusal(q, "no_ties", measure=label(measure), compared=len(rows))
         text = render("ops/ties.j2", lang=q.lang, groups=out, label=label(measure), label_en=spec(measure).english,
@@ -845,6 +855,7 @@ class Executor:
                 self.book.cite(record, label("title"), f"{record.item}.{record.title}")
             out.append({"record": record, "quote": quote, "cite": cite, "how": how})
         departments = list(dict.fromkeys(o["record"].department for o in out))
+        self.compared(len(rows), "rows")
         self.computed("匹配的记录数", len(out), [o["cite"] for o in out],
                       f"{len(rows)} rows scanned; matched by " + ", ".join(sorted({o['how'] for o in out})))
         text = render("ops/matches.j2", lang=q.lang, rows=out, phrase=phrase, scanned=len(rows),
@@ -883,6 +894,7 @@ class Executor:
         if not out:
             return self.refusal(q, "no_match", phrase=f"{noun}{condition}", scanned=len(rows))
         departments = list(dict.fromkeys(o["record"].department for o in out))
+        self.compared(len(rows), "rows")
         self.computed("符合条件的数字", len(out), [o["cite"] for o in out],
                       f"{len(rows)} rows scanned for numbers with {condition}")
         text = render("ops/numbers.j2", lang=q.lang, rows=out, condition=condition, noun=noun, scanned=len(rows),
