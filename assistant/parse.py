@@ -229,7 +229,7 @@ class Parser:
                             measure=Measure("items_with_status", status=wanted[0]),
                             scope=replace(scope, kinds=("outcomes",)))]
         numbers = self._number_predicates(s)
-        if numbers and not names:
+        if numbers and (not names or s.listing or "count" in s.ops):  # 城市集团哪些项目完成率超过了100%: its rows
             op = "count" if "count" in s.ops and not s.listing else "list"
             first = numbers[0]
             return [replace(base, operation=op, predicates=tuple(numbers),
@@ -387,6 +387,12 @@ class Parser:
         at = next(pos for op, value, upper, unit, pos in s.comparisons
                   if value == p.value and self._chinese_unit(unit) == p.unit)
         before = re.split(r"[,?。;的]", s.text[:at])[-1]  # the words after the last 的 (目标的面积在…)
+        for mention in sorted(self.directory.find(before), key=lambda x: -x.start):  # 城市集团哪些项目完成率…
+            before = before[:mention.start] + " " + before[mention.start + len(mention.matched):]
+        before = re.split(self.lex.op("list").pattern.pattern + "|" + self.lex.op("who").pattern.pattern, before,
+                          flags=re.I)[-1]
+        if "item_nouns" in self.lex.operations:  # 项目完成率: the rate, of the items
+            before = re.sub(rf"^\s*(?:{self.lex.op('item_nouns').pattern.pattern})", "", before)
         words = re.findall(r"[\u4e00-\u9fff]+", before)
         noun = words[-1] if words else ""
         for pattern in (self.lex.text_noise.pattern, self.lex.money.pattern, ASK, self.lex.mentions.pattern,

@@ -131,6 +131,12 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
         t = s.text = re.sub(rf"\b({words})\b", lambda m: str(lex.cardinals[m.group(1).lower()]), t, flags=re.I)
     quoted = [(m.start(), m.end()) for m in QUOTED.finditer(t)]
     s.phrases = [next(g for g in m.groups() if g) for m in QUOTED.finditer(t)]
+    if s.lang == "en":  # "mention the Yangtze River Delta (长三角)": Chinese words in English are the rows' own
+        for m in re.finditer(r"[\u4e00-\u9fff]{2,}", t):
+            unit = m.group(0) in lex.units or re.search(r"\d\s*$", t[:m.start()])  # "at least 300亿元": a unit
+            if directory.resolve(m.group(0)) is None and not unit and _outside(quoted, m.start(), m.end()):
+                s.phrases.append(m.group(0))
+                quoted.append((m.start(), m.end()))
     search_text = lex.expand_english(t) if s.lang == "en" else t
     _entities(s, search_text, lex, directory, quoted)
     _years(s, t, lex, years_in_data)
@@ -188,6 +194,11 @@ def _entities(s: Slots, t: str, lex: Lexicon, directory: Directory, quoted: list
                                    r"承诺|目标|概况|情况|拿了|得了|考)", follows)
         measured = any(lex.measures[m].search(t) for m in ("score", "rank", "coefficient"))
         content_ask = lex.quantity_asks.search(follows) and not measured  # "产业农联合达到了多少家": a content noun
+        # "美信佳公司签署了什么协议", "国家乡村振兴局评选的…是哪个": what an organisation did, asked of a row's text
+        did_something = re.match(r"^[\u4e00-\u9fff]{1,6}?(?:了|的|过)", follows) \
+            and re.search(r"什么|哪|啥|多少|几", t[m.end():]) and not measured \
+            and not lex.op("items").search(follows) and not lex.op("summary").search(t)
+        content_ask = content_ask or did_something
         if (at_start and not content_ask) or asks_department or re.search(r"[和与、跟比]$", prefix):
             s.unknown.append(name)
 
@@ -326,7 +337,7 @@ def _comparisons(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) 
         for w in words.finditer(t):
             if not _outside(quoted, w.start(), w.end()) or not _outside(taken, w.start(), w.end()):
                 continue
-            after = re.match(rf"\s*({NUMBER})\s*({unit})", t[w.end():])
+            after = re.match(rf"\s*了?\s*({NUMBER})\s*({unit})", t[w.end():])
             before = re.search(rf"({NUMBER})\s*({unit})\s*(?:及|or|and)?\s*$", t[:w.start()])
             word = w.group(0).lower()
             suffix_word = word in ("以上", "及以上", "以下", "及以下", "or more", "and above", "or less", "and below")

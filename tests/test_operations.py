@@ -706,6 +706,33 @@ def test_a_count_of_items_with_a_noun_after_it_asks_for_a_number_in_the_text(fac
     assert queries(facts_only.ask("科技局一共有几项承诺?"))[0]["measure"]["name"] == "items"
 
 
+@pytest.mark.parametrize("question", ["某某建材公司签订了什么合同?", "国家发展改革委评选的试点是哪个?"])
+def test_an_organisation_that_did_something_asks_about_the_rows(facts_only, question):
+    """An organisation not in the data, followed by what it did and a question about a thing, is content
+    (retrieval), not a department the data lacks."""
+    assert ops(facts_only.ask(question)) == ["content"]
+
+
+@pytest.mark.parametrize("question", ["市教育局做了哪些工作?", "市审计局怎么样?", "市体育局的得分是多少"])
+def test_an_unknown_department_asked_about_as_one_is_still_refused(facts_only, question):
+    answer = facts_only.ask(question)
+    assert ops(answer) == ["refuse"] and "未收录该部门" in answer.answer
+
+
+def test_a_number_in_the_rows_of_one_department(facts_only):
+    # 水利局 2022: 年度计划完成率127% (line 22), 综合完成率137% (line 24); nothing else of its rows above 100%
+    answer = facts_only.ask("水利局哪些项目的完成率超过了100%?")
+    check(answer, "list", ["127%", "137%"], {(OUT, 22), (OUT, 24)})
+    assert queries(answer)[0]["scope"]["departments"] == ["市水利局"]
+    assert queries(answer)[0]["measure"]["noun"] == "完成率"
+
+
+def test_chinese_words_in_an_english_question_are_a_phrase(facts_only):
+    answer = facts_only.ask("Which departments mention 乡村振兴?")
+    assert queries(answer)[0]["predicates"] == [{"type": "TextContains", "phrase": "乡村振兴"}]
+    assert answer.citations and all("乡村振兴" in c.quote for c in answer.citations), answer.answer
+
+
 # ---- more words from the lexicon: summaries, mentions, short names, 分差 ----------------------------------------
 
 @pytest.mark.parametrize(("question", "operation"), [
