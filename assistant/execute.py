@@ -646,7 +646,10 @@ class Executor:
     def ties(self, q: Query) -> Result:
         assert q.measure is not None
         measure = q.measure.name if q.measure.name in ("score", "coefficient") else "coefficient"
-        rows = self.rows(q, measure)
+        named = set(q.scope.departments)  # 财政局跟哪个部门并列: its peers in scope, the ties that include it
+        if named and not self.rows(q, measure):
+            return self.unavailable(q, measure, q.scope.departments[0])
+        rows = self.rows(q, measure, dataclasses.replace(q.scope, departments=()))
         if not rows:
             return self.unavailable(q, measure)
         out = []
@@ -655,14 +658,15 @@ class Executor:
             for d in group:
                 by_value[Decimal(value_of(d, measure) or 0)].append(d)
             for value, same in sorted(by_value.items(), reverse=True):
-                if len(same) > 1:
+                if len(same) > 1 and (not named or named & {d.department for d in same}):
                     cites = [(d, self.cite(d, measure)) for d in same]
                     out.append({"year": year, "category": category, "value": value, "rows": cites})
                     self.computed("相同取值", str(value), [c for _, c in cites], f"{len(same)} departments share it",
                                   year=year)
         self.compared(len(rows), "departments")
         if not out:
-            return self.refusal(q, "no_ties", measure=label(measure), compared=len(rows))
+            return self.refusal(q, "no_ties", measure=label(measure), compared=len(rows),
+                                department="、".join(q.scope.departments))
         text = render("ops/ties.j2", lang=q.lang, groups=out, label=label(measure), label_en=spec(measure).english,
                       compared=len(rows))
         return Result(text)

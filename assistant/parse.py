@@ -197,7 +197,7 @@ class Parser:
         scope = Scope(years=tuple(years), categories=tuple(c for c in s.categories if c in self.categories),
                       departments=names, kinds=(s.kind,) if s.kind and not names else ())
         measure = self._measure(s)
-        base = Query("value", scope, (), measure, lang=lang, text=text, every_year=s.every_year)
+        base = Query("value", scope, (), measure, lang=lang, text=text, every_year=s.every_year, combined=s.combined)
 
         if s.ops & {"summary"} and names and not s.wants_quantity and not s.measures:
             return [replace(base, operation="summary", measure=None)]

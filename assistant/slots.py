@@ -83,6 +83,7 @@ class Slots:
     ops: set[str] = field(default_factory=set)  # mean, sum, count, spread, difference, ties, next_to, intersect, …
     relative: tuple[str, str] | None = None  # (">" or "<", department): compared with that department's value
     item_no: int | None = None  # 第3项承诺: a department's item by its number
+    combined: bool = False  # 所有部门放一起: every department in one order, not per category
     versus_mean: str | None = None  # ">", ">=", "<" or "<=": compared with the average of the group (高于平均分)
     relative_mean: bool = False  # 比平均分高还是低, than the average: a comparison with the average, no comparator
     phrases: list[str] = field(default_factory=list)
@@ -153,6 +154,7 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
         if any(_outside(quoted, m.start(), m.end()) for m in lex.op(name).finditer(t)):
             s.ops.add(name)
     versus_mean(s, t, lex)
+    s.combined = "combined" in lex.operations and bool(lex.op("combined").search(t))
     s.status = _statuses(t, lex, quoted)
     _concept(s, t, lex, quoted)
     if s.concept and directory.find(s.concept):  # "what about the Red Cross Society?": a department, no concept
@@ -277,11 +279,13 @@ def _order(s: Slots, t: str, lex: Lexicon) -> None:
     elif m := re.search(r"第(\d+)(高|低|大|小|好|差|多|少)", t):  # 得分第二高, 系数第三低
         s.nth = int(m.group(1))
         s.ascending = s.ascending or bool(lex.op("min").search("最" + m.group(2)))
-    if m := re.search(r"(?:前|top\s*)(\d+)\s*(?:名|个|位|家)?|(?:最高|最好|最多|最大)的?(\d+)(?:个|家|名)"
+    highs = _alternatives([w for w in lex.op("max").words if not w.isascii() and not w.startswith("re:")])
+    lows = _alternatives([w for w in lex.op("min").words if not w.isascii() and not w.startswith("re:")])
+    if m := re.search(rf"(?:前|top\s*)(\d+)\s*(?:名|个|位|家)?|(?:{highs})的?(\d+)(?:个|家|名|位)"
                       r"|\b(?:highest|best)\s+(\d+)\b|\b(\d+)\s+(?:highest|best)\b"
                       r"|\b(\d+)\s+(?:departments|units|ones)\b.{0,30}?\b(?:highest|best)\b", t, re.I):
         s.top = int(next(g for g in m.groups() if g))
-    if m := re.search(r"(?:后|倒数)(\d+)\s*(?:名|个|位|家)|(?:最低|最差|最少|最小)的?(\d+)(?:个|家|名)"
+    if m := re.search(rf"(?:后|倒数)(\d+)\s*(?:名|个|位|家)|(?:{lows})的?(\d+)(?:个|家|名|位)"
                       r"|\b(?:bottom|lowest|worst)\s+(\d+)\b|\b(\d+)\s+(?:lowest|worst)\b"
                       r"|\b(\d+)\s+(?:departments|units|ones)\b.{0,30}?\b(?:lowest|worst)\b", t, re.I):
         s.bottom = int(next(g for g in m.groups() if g))

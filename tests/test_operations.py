@@ -733,12 +733,36 @@ def test_chinese_words_in_an_english_question_are_a_phrase(facts_only):
     assert answer.citations and all("乡村振兴" in c.quote for c in answer.citations), answer.answer
 
 
+# ---- every department in one order (所有部门放一起), not per category ------------------------------------------------
+
+@pytest.mark.parametrize(("question", "operation", "must", "rows"), [
+    # all 14 scores of 2022, descending: 135.20, 132.98, 130.34, 129.86 (商务局, rank 9 of its own category)
+    ("不分类别,2022年得分第四高的部门是哪个?", "nth", ["市商务局", "129.86", "共14个部门"], scores("商务局")),
+    ("Which 3 departments scored lowest overall?", "bottom", ["湖州银行", "市供销社", "市区域合作办"],
+     scores("湖州银行", "供销社", "区域合作办")),
+])
+def test_an_order_over_every_department_together(facts_only, question, operation, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, operation, must, rows, exact=False)
+    cited_scores = {(c.source, c.line) for c in answer.citations if c.field == "最终得分"}
+    assert cited_scores == rows, answer.answer  # one order: no per-category winners beside them
+
+
+def test_ties_of_a_named_department_are_with_its_peers(facts_only):
+    answer = facts_only.ask("经信局的难度系数和谁一样?")
+    check(answer, "ties", ["市经信局", "市财政局", "1.1563"], coefficients("经信局", "财政局"))
+    alone = facts_only.ask("市残联的难度系数有和它相同的吗?")
+    assert alone.mode == "refusal" and "其他13个部门" in alone.answer
+
+
 # ---- more words from the lexicon: summaries, mentions, short names, 分差 ----------------------------------------
 
 @pytest.mark.parametrize(("question", "operation"), [
     ("说说市金融办的大致情况", "summary"), ("谈谈贸促会的情况", "summary"),
     ("哪些部门讲到了人才?", "list"), ("哪些单位的承诺里有养老?", "list"),
     ("市产投比市城投少几分?", "difference"), ("水利局和交通运输局系数分差多少", "difference"),
+    ("科协与文联的难度系数差值?", "difference"), ("湖银考了第几?", "value"), ("财政局系数在全市排老几?", "place"),
+    ("社会发展类垫底的两家是?", "bottom"), ("市残联2023年的目标清单", "items"), ("目标里写有“共富”的单位", "list"),
 ])
 def test_more_wordings_from_the_lexicon(facts_only, question, operation):
     answer = facts_only.ask(question)
