@@ -334,6 +334,10 @@ class Parser:
             return [replace(base, operation="items", measure=None)]
         if names and "summary" in s.ops:
             return [replace(base, operation="summary", measure=None)]
+        if not names and not s.measures and not s.wants_quantity and not s.status:
+            did = self._what_departments_did(s)  # 哪些单位做了混改: the rows that say so, over every row
+            if did:
+                return [replace(base, operation="list", predicates=(TextAbout(did),), measure=None)]
         return [replace(base, operation="content", measure=Measure(
             "quantity", unit=s.quantity_unit or ("亿" if s.money else ""), noun=s.concept or ""),
             scope=replace(scope, kinds=(s.kind,) if s.kind else ()))]
@@ -440,6 +444,28 @@ class Parser:
         if s.status or s.phrases or s.concept or s.comparisons:
             return False
         return self._items_count_only(s)
+
+    def _what_departments_did(self, s: Slots) -> str:
+        """"哪些单位做了混改", "哪些部门招引了大学生": a listing of departments followed by what they did. The words
+        after the listing (了 dropped) are a concept to match in every row; "" when the question is not one."""
+        m = re.search(r"(?:哪些|哪几个|哪几家|哪个|哪家)(?:部门|单位)(?:都|还|也)?(.+)$", s.text)
+        if not m or re.search(r"的\s*[??]?\s*$", s.text):
+            return ""  # "…公司是哪个单位组建的": asked of a thing named before, a content question
+        prefix = re.sub(r"(?:19|20)\d\d年?|[在的,,\s]", "", s.text[:m.start()])
+        for category in self.lex.categories:
+            prefix = category.spellings.pattern.sub("", prefix)
+        if prefix:
+            return ""
+        rest = re.sub(r"[了过着]|[,,。??!!]|吗|呢|啊|(?:19|20)\d\d年?", "", m.group(1)).strip()
+        if "light_verbs" in self.lex.operations:  # 做混改: the thing done, not the doing
+            rest = re.sub(rf"^(?:{self.lex.op('light_verbs').pattern.pattern})", "", rest)
+        rest = re.sub(r"^(?:有|在|是|都|还)+", "", rest)
+        left = self.lex.op("item_nouns").pattern.sub("", rest) if "item_nouns" in self.lex.operations else rest
+        for words in self.lex.kinds.values():  # 在2023年有目标: nothing asked beyond the tables themselves
+            left = words.pattern.sub("", left)
+        if len(re.findall(r"[\u4e00-\u9fff]", re.sub(r"^(?:有|在|是)+|[有的]", "", left))) < 2 or len(rest) > 16:
+            return ""
+        return rest
 
     def _items_count_only(self, s: Slots) -> bool:
         """A count word for items followed by nothing but the words for a commitment (几项承诺, 多少项): the

@@ -755,6 +755,23 @@ def test_ties_of_a_named_department_are_with_its_peers(facts_only):
     assert alone.mode == "refusal" and "其他13个部门" in alone.answer
 
 
+@pytest.mark.parametrize(("question", "concept", "rows"), [
+    # 新增混改企业16家 (国资委, line 29) and 交通集团's 混改 (line 36)
+    ("哪些单位搞了混改?", "混改", {(OUT, 29), (OUT, 36)}),
+    ("哪些部门开展了数字化改革?", "数字化改革", {(OUT, 14)}),
+])
+def test_what_departments_did_is_a_set_question(facts_only, question, concept, rows):
+    answer = facts_only.ask(question)
+    check(answer, "list", [concept], rows)
+    assert queries(answer)[0]["predicates"] == [{"type": "TextAbout", "concept": concept}]
+
+
+@pytest.mark.parametrize("question", ["哪些部门在2023年有目标?", "哪些单位有承诺?"])
+def test_a_listing_with_nothing_done_is_not_a_set_question(facts_only, question):
+    assert not any(p.get("type") == "TextAbout" for q in queries(facts_only.ask(question))
+                   for p in q.get("predicates", []))
+
+
 # ---- more words from the lexicon: summaries, mentions, short names, 分差 ----------------------------------------
 
 @pytest.mark.parametrize(("question", "operation"), [
