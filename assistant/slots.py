@@ -407,7 +407,12 @@ def _concept(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> N
     for pattern in patterns:
         m = re.search(pattern, t, re.I)
         if m:
-            concept = lex.text_noise.pattern.sub("", m.group(1)).strip(" ?'\"")
+            concept = lex.text_noise.pattern.sub("", m.group(1)).strip(" ?'\"()\uff08\uff09")
+            kinds = _alternatives([w for words in lex.kinds.values() for w in words.words if w.isascii()])
+            if kinds:  # "AED in their targets": where to look, not part of the concept
+                concept = re.split(rf"\s+(?:in|for|of|among)\s+(?:the\s+|their\s+|its\s+)?(?:{kinds}|(?:19|20)\d\d)\b",
+                                   concept, flags=re.I)[0].strip()
+                concept = re.sub(r"\s+(?:in|for|of|among|during)\s*$", "", concept, flags=re.I)
             for words in lex.comparators.values():  # "involve more than 100 km": a number, not a concept
                 concept = words.pattern.sub("", concept)
             if re.search(NUMBER, concept):

@@ -772,6 +772,27 @@ def test_a_listing_with_nothing_done_is_not_a_set_question(facts_only, question)
                    for p in q.get("predicates", []))
 
 
+def test_a_range_with_inclusive_said_in_brackets(facts_only):
+    # 128.64 to 132.98 inclusive: 卫健委 132.98, 文旅局 130.34, 商务局 129.86, 金融办 129.48, 人社局 128.64
+    answer = facts_only.ask("得分介于128.64和132.98之间(含端点)的单位?")
+    check(answer, "list", ["有5个"], scores("卫生健康委", "文化广电旅游局", "商务局", "金融办", "人社社保局"))
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("Which departments mention AED in their targets?", "AED"),
+    ("Which departments mention green finance in 2022?", "green finance"),
+])
+def test_where_to_look_is_not_part_of_an_english_concept(facts_only, question, concept):
+    assert queries(facts_only.ask(question))[0]["predicates"] == [{"type": "TextAbout", "concept": concept}]
+
+
+def test_the_departments_of_a_comparison_said_after_it_in_english(facts_only):
+    # coefficients 2023: 财政局 1.1563, 交通运输局 1.1501 -> 0.0062
+    answer = facts_only.ask("Which has the higher difficulty coefficient, the Finance Bureau or the Transport "
+                            "Bureau, and by how much?")
+    check(answer, "difference", ["1.1563 − 1.1501 = 0.0062"], coefficients("财政局", "交通运输局"))
+
+
 # ---- more words from the lexicon: summaries, mentions, short names, 分差 ----------------------------------------
 
 @pytest.mark.parametrize(("question", "operation"), [
