@@ -28,6 +28,16 @@ FIELD_MEASURES = ("score", "rank", "coefficient")
 PLACES = {"score": 2, "coefficient": 4, "rank": 0}
 
 
+@dataclass(frozen=True)
+class Average:
+    values: list[Decimal]
+    cites: list[int]
+    total: Decimal
+    exact: Decimal  # unrounded, for comparisons
+    mean: Decimal  # rounded half up to the measure's places, as shown
+    method: str
+
+
 @dataclass
 class Result:
     text: str
@@ -118,6 +128,18 @@ class Executor:
     def computed(self, name: str, value: Decimal | int | str, cites: list[int], method: str,
                  department: str | None = None, year: int | None = None, unit: str = "") -> None:
         self.facts.append(Fact(name, value, tuple(dict.fromkeys(cites)), department, year, unit, method))
+
+    def average(self, group: list[DepartmentRow], measure: str, name: str, year: int) -> Average:
+        """The average of a group's values, each input cited, noted as a computed figure with its sum written out
+        and rounded half up to the measure's places; `exact` (unrounded) is for comparisons."""
+        values = [Decimal(value_of(d, measure) or 0) for d in group]
+        cites = [self.cite(d, measure) for d in group]
+        total = sum(values, Decimal(0))
+        exact = total / len(values)
+        mean = exact.quantize(Decimal(1).scaleb(-PLACES[measure]), rounding=ROUND_HALF_UP)
+        method = f"({' + '.join(map(str, values))}) / {len(values)} = {total} / {len(values)}"
+        self.computed(f"{name}平均{label(measure)}", mean, cites, method, year=year, unit=spec(measure).unit)
+        return Average(values, cites, total, exact, mean, method)
 
     def compared(self, count: int, what: str, year: int | None = None) -> None:
         """A count the answer states of what it compared or scanned (共比较14个部门), as a computed figure."""
@@ -316,27 +338,21 @@ class Executor:
         rows = self.rows(q, measure, predicates=False)
         if not rows:
             return self.unavailable(q, measure)
-        places = PLACES[measure]
         out, chosen_all = [], list[tuple[DepartmentRow, int]]()
         for year, category, group in self.groups(rows, measure, combined=q.combined and not q.scope.categories):
-            values = [Decimal(value_of(d, measure) or 0) for d in group]
-            cites = [self.cite(d, measure) for d in group]
-            total = sum(values, Decimal(0))
-            exact = total / len(values)
-            mean = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-            method = f"({' + '.join(map(str, values))}) / {len(values)} = {total} / {len(values)}"
             name = category or ("全部部门" if q.lang == "zh" else "all departments")
-            self.computed(f"{name}平均{label(measure)}", mean, cites, method, year=year, unit=spec(measure).unit)
-            threshold = FieldIs(measure, p.op, exact)
+            average = self.average(group, measure, name, year)
+            threshold = FieldIs(measure, p.op, average.exact)
             chosen = sorted((d for d in group if threshold.test(value_of(d, measure))
                              and all(o.test(value_of(d, o.field)) for o in others)),
                             key=lambda d: value_of(d, measure) or 0, reverse=p.op in (">", ">="))
             cited = [(d, self.cite(d, measure)) for d in chosen]
             chosen_all += cited
             self.computed("符合条件的部门数", len(cited), [c for _, c in cited],
-                          f"departments with {label(measure)} {p.op} the average {exact} of {len(group)}", year=year)
-            out.append({"year": year, "name": name, "count": len(group), "mean": mean, "method": method,
-                        "cites": cites, "rows": cited,
+                          f"departments with {label(measure)} {p.op} the average {average.exact} of {len(group)}",
+                          year=year)
+            out.append({"year": year, "name": name, "count": len(group), "mean": average.mean,
+                        "method": average.method, "cites": average.cites, "rows": cited,
                         "note": self.partial_note(q, year, category, "aggregate") if measure == "score" else ""})
         text = render("ops/versus_mean.j2", lang=q.lang, groups=out, op=p.op, label=label(measure),
                       label_en=spec(measure).english, unit=spec(measure).unit, count=q.operation == "count")
@@ -402,18 +418,15 @@ class Executor:
             groups = kept
         out = []
         for year, category, group in groups:
-            values = [Decimal(value_of(d, measure) or 0) for d in group]
-            cites = [self.cite(d, measure) for d in group]
-            total = sum(values, Decimal(0))
-            places = PLACES[measure]
-            if q.operation == "mean":
-                value = (total / len(values)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-                method = f"({' + '.join(map(str, values))}) / {len(values)} = {total} / {len(values)}"
-            else:
-                value, method = total, " + ".join(map(str, values))
             name = category or ("全部部门" if q.lang == "zh" else "all departments")
-            self.computed(f"{name}{'平均' if q.operation == 'mean' else '合计'}{label(measure)}", value, cites, method,
-                          year=year, unit=spec(measure).unit)
+            if q.operation == "mean":
+                average = self.average(group, measure, name, year)
+                values, cites, value, method = average.values, average.cites, average.mean, average.method
+            else:
+                values = [Decimal(value_of(d, measure) or 0) for d in group]
+                cites = [self.cite(d, measure) for d in group]
+                value, method = sum(values, Decimal(0)), " + ".join(map(str, values))
+                self.computed(f"{name}合计{label(measure)}", value, cites, method, year=year, unit=spec(measure).unit)
             note = self.partial_note(q, year, category, "aggregate") if measure == "score" else ""
             out.append({"name": name, "year": year, "count": len(values), "value": value, "method": method,
                         "cites": cites, "note": note})
@@ -551,7 +564,6 @@ class Executor:
         the difference computed (value − average), above or below decided unrounded."""
         assert q.measure is not None
         measure = q.measure.name
-        places = PLACES[measure]
         texts, refused = [], 0
         for department in q.scope.departments:
             own = [d for d in self.rows(q, measure, dataclasses.replace(q.scope, categories=()), predicates=False)
@@ -564,22 +576,17 @@ class Executor:
                 categories = () if measure == "coefficient" or q.combined else (q.scope.categories or (d.category,))
                 group = self.rows(q, measure, Scope(years=(d.year,), categories=tuple(c for c in categories if c)),
                                   predicates=False)
-                values = [Decimal(value_of(x, measure) or 0) for x in group]
-                cites = [self.cite(x, measure) for x in group]
-                total = sum(values, Decimal(0))
-                exact = total / len(values)
-                mean = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-                method = f"({' + '.join(map(str, values))}) / {len(values)} = {total} / {len(values)}"
                 name = "、".join(c for c in categories if c) or ("全部部门" if q.lang == "zh" else "all departments")
-                self.computed(f"{name}平均{label(measure)}", mean, cites, method, year=d.year, unit=spec(measure).unit)
+                average = self.average(group, measure, name, d.year)
                 value = Decimal(value_of(d, measure) or 0)
                 own_cite = self.cite(d, measure)
-                diff = value - mean
-                self.computed(f"与平均{label(measure)}之差", diff, [own_cite, *cites], f"{value} − {mean} = {diff}",
-                              d.department, d.year, spec(measure).unit)
-                side = "above" if value > exact else "below" if value < exact else "equal"
+                diff = value - average.mean
+                self.computed(f"与平均{label(measure)}之差", diff, [own_cite, *average.cites],
+                              f"{value} − {average.mean} = {diff}", d.department, d.year, spec(measure).unit)
+                side = "above" if value > average.exact else "below" if value < average.exact else "equal"
                 texts.append(render("ops/from_mean.j2", lang=q.lang, d=d, value=value, cite=own_cite, name=name,
-                                    count=len(group), mean=mean, method=method, cites=cites, diff=diff, side=side,
+                                    count=len(group), mean=average.mean, method=average.method, cites=average.cites,
+                                    diff=diff, side=side,
                                     label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
                                     note=self.partial_note(q, d.year, d.category, "aggregate")
                                     if measure == "score" and d.category in categories else ""))
