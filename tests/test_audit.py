@@ -19,6 +19,7 @@ from assistant.audit import AuditLog, AuditUnwritable
 from assistant.contract import Answer, Citation
 from assistant.service import Service
 from assistant.settings import Settings
+from tests.command_line import Done, invoke, spawn
 from tests.conftest import DATA, OUTCOMES, ROOT
 
 
@@ -27,11 +28,14 @@ def settings_for(tmp_path: Path, **more) -> Settings:
     return Settings(data_dir=DATA, var_dir=tmp_path / "var", **more)
 
 
-def cli(tmp_path: Path, *args: str, audit: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
-           "REVIEW_ASSISTANT_AUDIT_LOG": str(audit or tmp_path / "var" / "audit.jsonl")}
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=120, input=stdin)
+def cli_env(tmp_path: Path, audit: Path | None = None) -> dict[str, str]:
+    return {"REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
+            "REVIEW_ASSISTANT_AUDIT_LOG": str(audit or tmp_path / "var" / "audit.jsonl")}
+
+
+def cli(tmp_path: Path, *args: str, audit: Path | None = None, stdin: str | None = None) -> Done:
+    """`review-assistant ARGS` in this process, with a var/ (and an audit log) of its own."""
+    return invoke(*args, env=cli_env(tmp_path, audit), stdin=stdin)
 
 
 @pytest.fixture
@@ -73,8 +77,8 @@ def test_an_unwritable_audit_log_stops_the_cli_and_the_server_naming_the_path(tm
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     path = blocker / "audit.jsonl"
-    for args in (("ask", "卫健委得分多少?"), ("serve", "--port", "9")):
-        done = cli(tmp_path, *args, audit=path)
+    for done in (cli(tmp_path, "ask", "卫健委得分多少?", audit=path),
+                 spawn("serve", "--port", "9", env=cli_env(tmp_path, path))):  # the server: a real process
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.startswith(f"error: the audit log {path} cannot be written"), done.stderr
     assert cli(tmp_path, "ask", "--no-audit", "卫健委得分多少?", audit=path).returncode == 0

@@ -6,10 +6,7 @@ runs through the library and through the real command line (`review-assistant in
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from assistant.ingest import ingest, validate
 from assistant.records import IngestError
 from assistant.sources import YEAR_IN_NAME, Source
 from tests.bad_workbooks import BUILDERS
+from tests.command_line import invoke, spawn
 from tests.conftest import OUTCOMES, ROOT
 
 BAD = ROOT / "tests" / "fixtures" / "bad"
@@ -93,14 +91,10 @@ def test_library_gives_the_expected_error(tmp_path: Path, case: dict[str, Any]):
         assert got == case["loads"]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "COLUMNS": "400", "PYTHONPATH": str(ROOT), **(env or {})}, timeout=300)
-
-
 def test_command_line_gives_every_expected_error_and_no_traceback(tmp_path: Path):
-    """All cases in one `ingest --check` run: each file's year is in its name and differs from the others'
-    (but the files of one case share theirs), so no case meets another."""
+    """All cases in one `ingest --check` run, a real process (what it prints on stderr is the point): each
+    file's year is in its name and differs from the others' (but the files of one case share theirs), so no
+    case meets another."""
     given: list[tuple[dict[str, Any], list[Path]]] = []
     data = tmp_path / "data"  # cases that name their kind are listed in a sources.toml, as kind needs
     manifest = []
@@ -113,8 +107,8 @@ def test_command_line_gives_every_expected_error_and_no_traceback(tmp_path: Path
             paths = materialise(case, tmp_path / f"case{n}", f"{year}_" if year else f"{n}-")
         given.append((case, paths))
     (data / "sources.toml").write_text("\n".join(manifest), encoding="utf-8")
-    done = run_cli("ingest", "--check", *(str(p) for _, paths in given for p in paths),
-                   env={"REVIEW_ASSISTANT_DATA_DIR": str(data)})
+    done = spawn("ingest", "--check", *(str(p) for _, paths in given for p in paths),
+                 env={"REVIEW_ASSISTANT_DATA_DIR": str(data), "COLUMNS": "400"}, timeout=300)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr + done.stdout
     lines = done.stderr.splitlines()
@@ -132,14 +126,14 @@ def test_check_without_a_year_still_reports_every_line_error_and_the_year(tmp_pa
     path = tmp_path / "no-year.txt"
     path.write_text("部门\t承诺事项\t兑现情况\t最终得分\t类别内排名\n市甲局\t1.一\t完成\t129,86\t9\n"
                     "市乙局\t1.一\t完成\t1e2\t10\n", encoding="utf-8")
-    done = run_cli("ingest", "--check", str(path))
+    done = invoke("ingest", "--check", str(path))
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"error: {path}: year unknown: list the file in data/sources.toml or pass --year",
         f"error: {path}:2: column 最终得分: '129,86' has a decimal comma; write 129.86",
         f"error: {path}:3: column 最终得分: '1e2' is in scientific notation; write 100",
     ]
-    records = run_cli("records", str(path))
+    records = invoke("records", str(path))
     assert records.returncode == 1 and "Traceback" not in records.stderr
     assert "year unknown" in records.stderr
 
@@ -147,7 +141,7 @@ def test_check_without_a_year_still_reports_every_line_error_and_the_year(tmp_pa
 def test_records_command_names_the_cell_not_a_traceback(tmp_path: Path):
     path = tmp_path / "2022_bad.txt"
     path.write_text("部门\t承诺事项\t兑现情况\t最终得分\t类别内排名\n市甲局\t1.一\t完成\t120.5\t⑨\n", encoding="utf-8")
-    done = run_cli("records", "--json", str(path))
+    done = invoke("records", "--json", str(path))
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {path}:2: column 类别内排名: '⑨' has circled or enclosed digits; " \
                                   "write plain digits (0-9)"
@@ -227,6 +221,6 @@ def test_one_bad_score_in_the_real_table_gives_one_error_for_its_cell(data_copy:
 ])
 def test_a_bad_manifest_is_named_not_a_traceback(tmp_path: Path, manifest: str, message: str):
     (tmp_path / "sources.toml").write_text(manifest, encoding="utf-8")
-    done = run_cli("records", env={"REVIEW_ASSISTANT_DATA_DIR": str(tmp_path)})
+    done = invoke("records", env={"REVIEW_ASSISTANT_DATA_DIR": str(tmp_path)})
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith(f"error: {tmp_path / 'sources.toml'}") and message in done.stderr

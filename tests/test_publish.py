@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,8 @@ from assistant.errors import IngestError, NotFound
 from assistant.service import Service
 from assistant.settings import Settings
 from assistant.versions import Upload, VersionStore, store_path
-from tests.conftest import DATA, OUTCOMES, ROOT, TARGETS
+from tests.command_line import Done, invoke
+from tests.conftest import DATA, OUTCOMES, TARGETS
 
 SCORE_LINE = 21  # 市水利局's first row in the outcomes table: score 125.27
 GOOD_2024 = ("部门\t承诺事项\t兑现情况\t最终得分\t类别内排名\n"
@@ -288,11 +287,10 @@ def test_post_sources_needs_the_key_when_keys_are_set(tmp_path):
 # ---- the CLI --------------------------------------------------------------------------------------------
 
 
-def cli(tmp_path: Path, *args: str, data: Path = DATA) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "REVIEW_ASSISTANT_DATA_DIR": str(data), "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
-           "REVIEW_ASSISTANT_AUDIT_LOG": str(tmp_path / "var" / "audit.jsonl"), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=120)
+def cli(tmp_path: Path, *args: str, data: Path = DATA) -> Done:
+    """`review-assistant ARGS` in this process, on `data` and a var/ of its own under `tmp_path`."""
+    return invoke(*args, env={"REVIEW_ASSISTANT_DATA_DIR": str(data), "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
+                              "REVIEW_ASSISTANT_AUDIT_LOG": str(tmp_path / "var" / "audit.jsonl")})
 
 
 def test_cli_publish_versions_and_rollback(tmp_path):

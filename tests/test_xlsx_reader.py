@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from assistant.records import IngestError
 from assistant.sources import Source
 from assistant.xlsx import Limits, render_number
 from tests.bad_workbooks import HEADER, _book, styled_cell_at_xfd1048576
-from tests.conftest import ROOT
+from tests.command_line import invoke
 
 
 @pytest.mark.parametrize(("value", "fmt", "shown"), [
@@ -85,10 +83,7 @@ def test_many_empty_formatted_rows_stop_at_the_row_limit_through_the_cli(tmp_pat
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for part, data in parts.items():
             z.writestr(part, data)
-    done = subprocess.run([sys.executable, "-m", "assistant", "ingest", "--check", str(path)], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "400", "PYTHONPATH": str(ROOT),
-                               "REVIEW_ASSISTANT_INGEST_MAX_ROWS": "1000"})
+    done = invoke("ingest", "--check", str(path), env={"REVIEW_ASSISTANT_INGEST_MAX_ROWS": "1000"})
     assert done.returncode == 1
     assert re.search(rf"^error: {re.escape(str(path))} \[表\]:\d+: the sheet holds more than 1000 rows", done.stderr)
 
