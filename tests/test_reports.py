@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 
@@ -14,6 +13,7 @@ from assistant.corpus import load_corpus
 from assistant.render import status_label
 from assistant.reports import ReportError, category_report, department_report, report
 from assistant.summary import summarize
+from tests.command_line import Done, invoke
 from tests.conftest import DATA, ROOT
 
 
@@ -68,31 +68,43 @@ def test_the_html_report_has_print_css_an_svg_chart_from_zero_and_notes(copied):
     assert missing.value.suggestions
 
 
-def test_a_category_report_covers_every_department_with_one_numbering(copied, tmp_path):
+@pytest.fixture(scope="module")
+def cli_env(data, tmp_path_factory) -> dict[str, str]:
+    var = tmp_path_factory.mktemp("reports-var")
+    return {"REVIEW_ASSISTANT_DATA_DIR": str(data), "REVIEW_ASSISTANT_VAR_DIR": str(var),
+            "REVIEW_ASSISTANT_AUDIT_LOG": str(var / "audit.jsonl")}
+
+
+@pytest.fixture(scope="module")
+def category_pdf(cli_env, tmp_path_factory) -> tuple[Done, str]:
+    """`review-assistant report --category 社会发展类 --format pdf --output FILE`, rendered once for the tests of
+    the category report and of the CLI: what the command did, and the text of the PDF it wrote."""
+    folder = tmp_path_factory.mktemp("category-pdf")
+    out = folder / "r.pdf"
+    done = invoke("report", "--category", "社会发展类", "--format", "pdf", "--output", str(out), env=cli_env)
+    return done, pdf_text(out.read_bytes(), folder) if out.exists() else ""
+
+
+def test_a_category_report_covers_every_department_with_one_numbering(copied, category_pdf):
     html = category_report(copied, "社会发展类")
     members = [d.department for d in copied.departments if d.category == "社会发展类"]
     assert len(members) == 4 and all(m in html for m in members)
     notes = [int(n) for n in re.findall(r'<li id="note-(\d+)"', html)]
     assert notes == list(range(1, len(notes) + 1))
-    text = pdf_text(report(copied, category="社会发展类", fmt="pdf")[0], tmp_path)
+    done, text = category_pdf  # the same report() as a PDF, through the CLI
+    assert done.returncode == 0, done.stderr
     assert "132.98" in text and all(m in text for m in members)
     with pytest.raises(ReportError):
         category_report(copied, "不存在类")
 
 
-def test_the_cli_writes_a_report(data, tmp_path):
-    env = {"REVIEW_ASSISTANT_DATA_DIR": str(data), "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
-           "PATH": "/usr/bin:/bin"}
-    out = tmp_path / "r.pdf"
-    done = subprocess.run([sys.executable, "-m", "assistant", "report", "卫健委", "--format", "pdf", "--output",
-                           str(out)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+def test_the_cli_writes_a_report(cli_env, category_pdf):
+    done, text = category_pdf
     assert done.returncode == 0, done.stderr
-    assert "132.98" in pdf_text(out.read_bytes(), tmp_path)
-    done = subprocess.run([sys.executable, "-m", "assistant", "report", "--category", "社会发展类"],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
-    assert done.returncode == 0 and "<svg" in done.stdout and done.stderr == ""
-    done = subprocess.run([sys.executable, "-m", "assistant", "report", "市教育局"],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert "132.98" in text  # 市卫生健康委's score: a member of 社会发展类
+    done = invoke("report", "卫健委", env=cli_env)
+    assert done.returncode == 0 and "<svg" in done.stdout and "市卫生健康委" in done.stdout and done.stderr == ""
+    done = invoke("report", "市教育局", env=cli_env)
     assert done.returncode == 1 and "市教育局" in done.stderr and "Traceback" not in done.stderr
 
 
