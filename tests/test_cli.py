@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import OUTCOMES, ROOT
 
 HEAVY = ("torch", "chromadb", "sentence_transformers", "transformers", "langchain_core")
+SEPARATOR = "----- heavy modules so far -----"
 
 
 @dataclass
@@ -122,25 +123,35 @@ def test_an_unknown_summary_format_names_the_formats():
     assert done.stderr.splitlines() == ["error: format 'xml' is not one of md, html, json", "nearest: md, html, json"]
 
 
-def cli_in_process(*argv: str) -> tuple[str, str]:
-    """Run the CLI inside one interpreter; returns its output and the heavy modules it imported."""
+@pytest.fixture(scope="module")
+def fresh_process() -> list[tuple[str, str]]:
+    """One new interpreter that runs the CLI twice, `--help` and then a facts question, and after each prints
+    the heavy modules imported so far: (output, heavy modules) of each run. The first run starts from a fresh
+    interpreter; the second adds only what the question needs, as heavy modules are never unloaded."""
+    runs = [["--help"], ["ask", "卫健委得分多少?", "--json"]]
     code = (
         "import sys\nimport assistant, assistant.corpus, assistant.facts\nfrom assistant.cli import app\n"
-        f"sys.argv = ['review-assistant', *{list(argv)!r}]\n"
-        "try:\n    app()\nexcept SystemExit:\n    pass\n"
-        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+        f"for argv in {runs!r}:\n"
+        "    sys.argv = ['review-assistant', *argv]\n"
+        "    try:\n        app()\n    except SystemExit:\n        pass\n"
+        f"    print('\\n' + {SEPARATOR!r})\n"
+        f"    print([m for m in {HEAVY!r} if m in sys.modules])\n"
+        f"    print({SEPARATOR!r})\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    out = done.stdout.strip()
-    return out, out.rsplit("\n", 1)[-1]
+    assert done.returncode == 0, done.stderr
+    parts = done.stdout.split(SEPARATOR + "\n")  # output, heavy, output, heavy, ""
+    assert len(parts) == 2 * len(runs) + 1, done.stdout
+    return [(parts[2 * i], parts[2 * i + 1].strip()) for i in range(len(runs))]
 
 
-def test_help_and_import_do_not_load_heavy_libraries():
-    assert cli_in_process("--help")[1] == "[]"
+def test_help_and_import_do_not_load_heavy_libraries(fresh_process):
+    out, heavy = fresh_process[0]
+    assert "Usage" in out and heavy == "[]"
 
 
-def test_a_facts_question_does_not_import_torch():
-    out, heavy = cli_in_process("ask", "卫健委得分多少?", "--json")
+def test_a_facts_question_does_not_import_torch(fresh_process):
+    out, heavy = fresh_process[1]
     assert "132.98" in out and heavy == "[]"
 
 
