@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,23 @@ class Done:
     returncode: int
     stdout: str
     stderr: str
+
+
+@contextmanager
+def wide_consoles(width: int = 200) -> Iterator[None]:
+    """The CLI's rich consoles at `width` columns while a command runs in this process. Their width is fixed when
+    `assistant.cli` is imported, from COLUMNS then (pytest-xdist's workers set COLUMNS=80), so CliRunner's env
+    cannot change it; a real process reads its own COLUMNS."""
+    from rich.console import Console
+
+    import assistant.cli as cli
+
+    kept = cli.console, cli.errors
+    cli.console, cli.errors = Console(width=width), Console(stderr=True, width=width)
+    try:
+        yield
+    finally:
+        cli.console, cli.errors = kept
 
 
 def invoke(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Done:
@@ -32,8 +51,8 @@ def invoke(*args: str, env: dict[str, str] | None = None, stdin: str | None = No
 
     get_settings.cache_clear()
     try:
-        result = CliRunner(env={"COLUMNS": "200", **(env or {})}).invoke(app, list(args), input=stdin,
-                                                                        prog_name="review-assistant")
+        with wide_consoles():
+            result = CliRunner(env=env).invoke(app, list(args), input=stdin, prog_name="review-assistant")
     finally:
         get_settings.cache_clear()
     if result.exception is not None and not isinstance(result.exception, SystemExit):

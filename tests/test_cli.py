@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.command_line import wide_consoles
 from tests.conftest import OUTCOMES, ROOT
 
 HEAVY = ("torch", "chromadb", "sentence_transformers", "transformers", "langchain_core")
@@ -34,7 +35,8 @@ def run_with_input(stdin: str | None, *args: str) -> Done:
 
     from assistant.cli import app
 
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, list(args), input=stdin, prog_name="review-assistant")
+    with wide_consoles():
+        result = CliRunner().invoke(app, list(args), input=stdin, prog_name="review-assistant")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Done(result.exit_code, result.stdout, result.stderr)
