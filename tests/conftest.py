@@ -123,8 +123,8 @@ def sentence_embeddings():
 
     settings = Settings()
     quiet_libraries()
-    # batches of 32, not the settings' 8: a third less time here, and the same vectors (padding is masked)
-    return MemoEmbeddings(load_embeddings(settings.embedding_model, settings.models_path, 32, dtype="float32"))
+    return MemoEmbeddings(load_embeddings(settings.embedding_model, settings.models_path,
+                                          settings.embedding_batch_size, dtype="float32"))
 
 
 @pytest.fixture
