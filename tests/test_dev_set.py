@@ -70,13 +70,14 @@ def test_dev_sets_pass_the_shared_scorer(tmp_path, answers, name, floor):
 
 def test_eval_command_reports_per_kind(tmp_path):
     """The facts questions of the dev set through `eval` (no model needed for these kinds)."""
+    from tests.test_cli import run
+
     questions = json.loads((EVAL / "dev_questions.json").read_text(encoding="utf-8"))
     questions["questions"] = [q for q in questions["questions"] if q["kind"] in ("fact", "filter", "aggregate",
                                                                                  "alias", "refuse")]
     subset = tmp_path / "facts.json"
     subset.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "assistant", "eval", str(subset)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    done = run("eval", str(subset))  # the real CLI app, in this process
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"passed {len(questions['questions'])}/{len(questions['questions'])}" in done.stdout.replace("\n", "")
     assert "aggregate" in done.stdout and "refuse" in done.stdout
