@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,10 +106,10 @@ def imports_of(stderr: str) -> set[str]:
     return {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
 
 
-def test_a_content_search_from_the_cli_imports_no_torch(tmp_path, indexed_env):
+def test_a_content_search_from_the_cli_imports_no_torch(tmp_path, indexed_env, embeddings):
     """The CLI's search through the ONNX backend: torch never loads, neither for the query nor for the row it
-    embeds (its store is a copy of the session's, and one row of its data changed: the sync embeds that row,
-    and the dense search finds it with its new text)."""
+    embeds (its store is a copy of the session's, and one row of its data changed: the process embeds that
+    row, stores its vector, and its dense search finds it)."""
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     table = data / OUTCOMES
@@ -123,7 +124,19 @@ def test_a_content_search_from_the_cli_imports_no_torch(tmp_path, indexed_env):
     assert done.returncode == 0, done.stderr[-3000:]
     rows = json.loads(done.stdout)
     assert rows and rows[0]["department"] == "市供销社" and (rows[0]["source"], rows[0]["line"]) == (OUTCOMES, 50)
-    assert "另建为农服务驿站12个" in rows[0]["text"]  # embedded by this process: the session's store lacks it
+    assert "另建为农服务驿站12个" in rows[0]["text"]
+    # the changed row's vector, which the session's store lacked, was made by this process with the real model
+    from assistant.chunks import to_documents
+    from assistant.corpus import load_corpus
+    from index.clients import chroma_client
+
+    changed = next(d for d in to_documents(load_corpus(data).records)
+                   if (d.metadata["source"], d.metadata["line"]) == (OUTCOMES, 50))
+    client = chroma_client(Path(env["REVIEW_ASSISTANT_VAR_DIR"]) / "index")
+    live = client.get_collection(f"{env['REVIEW_ASSISTANT_COLLECTION']}__active").metadata["collection"]
+    stored = client.get_collection(live).get(ids=[str(changed.id)], include=["embeddings"])["embeddings"]
+    assert len(stored) == 1
+    assert float(np.dot(stored[0], embeddings.embed_documents([changed.page_content])[0])) > 0.9999
     imported = imports_of(done.stderr)
     assert "onnxruntime" in imported
     assert not {"torch", "sentence_transformers", "transformers"} & imported
