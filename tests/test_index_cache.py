@@ -4,37 +4,29 @@ snapshot and BM25 instead of reading the collection (real Chroma, the real model
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant.chunks import to_documents
-from assistant.corpus import load_corpus
-from assistant.settings import Settings
 from index.clients import chroma_client
 from index.retrieve import Bm25Retriever, DenseRetriever, HybridRetriever
 from index.store import Index
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory):
-    copy = tmp_path_factory.mktemp("cache-data") / "data"
-    shutil.copytree(ROOT / "data", copy)
-    return load_corpus(copy).records
+def rows(records):
+    """The bundled rows (tests/fixtures/data)."""
+    return records
 
 
 @pytest.fixture(scope="module")
-def model():
-    from index.embeddings import load_any
-
-    settings = Settings()
-    return load_any(settings.embedding_model, settings.models_path, backend="onnx")
+def model(embeddings):
+    """The real model through ONNX Runtime (the session's: each text is embedded once per session)."""
+    return embeddings
 
 
 class Reads:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import DATA, OUTCOMES, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -21,13 +20,9 @@ MIXED = ["  leading and trailing spaces  ", "短", "What is the final score of t
 
 
 @pytest.fixture(scope="module")
-def seed_texts(tmp_path_factory) -> list[str]:
-    """The real rows, read from a copy of data/."""
-    from assistant.corpus import load_corpus
-
-    copy = tmp_path_factory.mktemp("onnx-data") / "data"
-    shutil.copytree(ROOT / "data", copy)
-    return [r.text for r in load_corpus(copy).records]
+def seed_texts(records) -> list[str]:
+    """The real rows (tests/fixtures/data, a copy of data/)."""
+    return [r.text for r in records]
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +33,17 @@ def settings():
 
 
 @pytest.fixture(scope="module")
-def onnx_embeddings(settings):
-    from index.embeddings import load_any
-
-    return load_any(settings.embedding_model, settings.models_path, backend="onnx")
+def fp32_embeddings(sentence_embeddings):
+    """sentence-transformers in float32: the reference (the session's, loaded once)."""
+    return sentence_embeddings
 
 
 @pytest.fixture(scope="module")
-def fp32_embeddings(settings):
-    from index.embeddings import load_embeddings
-
-    return load_embeddings(settings.embedding_model, settings.models_path, dtype="float32")
+def seed_vectors(onnx_embeddings, fp32_embeddings, seed_texts) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and the mixed texts as passages, through ONNX Runtime and through sentence-transformers: computed
+    once, compared by the tests below."""
+    texts = seed_texts + MIXED
+    return (np.asarray(onnx_embeddings.embed_documents(texts)), np.asarray(fp32_embeddings.embed_documents(texts)))
 
 
 def test_auto_picks_onnx_for_the_built_model_and_torch_for_any_other(settings, onnx_embeddings):
@@ -69,51 +64,80 @@ def test_prompts_are_the_models_own(onnx_embeddings, fp32_embeddings):
         fp32_embeddings.query_prompt, fp32_embeddings.document_prompt) == ("query: ", "passage: ")
 
 
-def test_passages_match_sentence_transformers_float32(onnx_embeddings, fp32_embeddings, seed_texts):
+def test_passages_match_sentence_transformers_float32(seed_vectors, seed_texts):
     texts = seed_texts + MIXED
-    ours = np.asarray(onnx_embeddings.embed_documents(texts))
-    theirs = np.asarray(fp32_embeddings.embed_documents(texts))
+    ours, theirs = seed_vectors
     assert ours.shape == theirs.shape == (len(texts), 384)
     cosines = (ours * theirs).sum(axis=1)
     assert cosines.min() >= 0.999, (cosines.min(), texts[int(cosines.argmin())])
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
-def test_queries_match_and_rank_the_same_rows(onnx_embeddings, fp32_embeddings, seed_texts):
+def test_queries_match_and_rank_the_same_rows(onnx_embeddings, fp32_embeddings, seed_texts, seed_vectors):
     fixture = json.loads((ROOT / "tests/fixtures/retrieval_questions.json").read_text())
     questions = [q["q"] for q in fixture["questions"]]
     assert len(questions) >= 10
     ours = np.asarray([onnx_embeddings.embed_query(q) for q in questions])
     theirs = np.asarray([fp32_embeddings.embed_query(q) for q in questions])
     assert ((ours * theirs).sum(axis=1) >= 0.999).all()
-    docs_ours = np.asarray(onnx_embeddings.embed_documents(seed_texts))
-    docs_theirs = np.asarray(fp32_embeddings.embed_documents(seed_texts))
+    docs_ours, docs_theirs = (vectors[: len(seed_texts)] for vectors in seed_vectors)
     top_ours = np.argsort(-(ours @ docs_ours.T), axis=1)[:, :5]
     top_theirs = np.argsort(-(theirs @ docs_theirs.T), axis=1)[:, :5]
     assert [set(a) for a in top_ours] == [set(b) for b in top_theirs]
 
 
-def test_batch_composition_does_not_change_a_vector(onnx_embeddings, seed_texts):
-    """Texts are sorted by length and padded per batch: a text's vector is the same alone or in a crowd."""
-    crowd = np.asarray(onnx_embeddings.embed_documents(seed_texts[:40]))
+def test_batch_composition_does_not_change_a_vector(onnx_embeddings, seed_texts, seed_vectors):
+    """Texts are sorted by length and padded per batch: a text's vector is the same alone or in a crowd (the
+    rows and the mixed texts, embedded together)."""
+    crowd = seed_vectors[0][:40]
     alone = np.asarray([onnx_embeddings.embed_documents([t])[0] for t in seed_texts[:40:7]])
     assert ((crowd[::7] * alone).sum(axis=1) >= 0.99999).all()
 
 
-def test_a_content_search_from_the_cli_imports_no_torch(tmp_path, settings):
-    """The CLI's search, on a fresh index (embeds every row), through the ONNX backend: torch never loads."""
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REVIEW_ASSISTANT_DATA_DIR": str(tmp_path / "data"),
-           "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
-           "REVIEW_ASSISTANT_MODELS_DIR": str(settings.models_path)}
+def cli_env(indexed_env: dict[str, str]) -> dict[str, str]:
+    """A CLI process on a copy of the session's store, with the backend left to its default (auto: ONNX)."""
+    env = {**indexed_env, "PYTHONPATH": str(ROOT)}
     env.pop("REVIEW_ASSISTANT_EMBEDDING_BACKEND", None)
+    return env
+
+
+def imports_of(stderr: str) -> set[str]:
+    """The modules a process run with `-X importtime` imported."""
+    return {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_a_content_search_from_the_cli_imports_no_torch(tmp_path, indexed_env, embeddings):
+    """The CLI's search through the ONNX backend: torch never loads, neither for the query nor for the row it
+    embeds (its store is a copy of the session's, and one row of its data changed: the process embeds that
+    row, stores its vector, and its dense search finds it)."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    table = data / OUTCOMES
+    lines = table.read_text(encoding="utf-8").split("\n")
+    assert "全市供销为农服务网点2183家" in lines[49]  # line 50: the row the question finds
+    lines[49] = lines[49].replace("充分发挥农资供应主渠道作用。", "充分发挥农资供应主渠道作用。另建为农服务驿站12个。")
+    table.write_text("\n".join(lines), encoding="utf-8")
+    env = {**cli_env(indexed_env), "REVIEW_ASSISTANT_DATA_DIR": str(data)}
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "assistant", "search", "为农服务网点有多少家",
                            "--retriever", "dense", "--json"], capture_output=True, text=True, env=env, cwd=tmp_path,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = json.loads(done.stdout)
-    assert rows and rows[0]["department"] == "市供销社"
-    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert rows and rows[0]["department"] == "市供销社" and (rows[0]["source"], rows[0]["line"]) == (OUTCOMES, 50)
+    assert "另建为农服务驿站12个" in rows[0]["text"]
+    # the changed row's vector, which the session's store lacked, was made by this process with the real model
+    from assistant.chunks import to_documents
+    from assistant.corpus import load_corpus
+    from index.clients import chroma_client
+
+    changed = next(d for d in to_documents(load_corpus(data).records)
+                   if (d.metadata["source"], d.metadata["line"]) == (OUTCOMES, 50))
+    client = chroma_client(Path(env["REVIEW_ASSISTANT_VAR_DIR"]) / "index")
+    live = client.get_collection(f"{env['REVIEW_ASSISTANT_COLLECTION']}__active").metadata["collection"]
+    stored = client.get_collection(live).get(ids=[str(changed.id)], include=["embeddings"])["embeddings"]
+    assert len(stored) == 1
+    assert float(np.dot(stored[0], embeddings.embed_documents([changed.page_content])[0])) > 0.9999
+    imported = imports_of(done.stderr)
     assert "onnxruntime" in imported
     assert not {"torch", "sentence_transformers", "transformers"} & imported
 
@@ -137,27 +161,25 @@ def test_the_quick_tokenizer_gives_the_full_tokenizers_ids(onnx_embeddings, seed
     assert not quick.handles("a <mask> b") and quick.handles("普通的问题")
 
 
-def test_queries_through_the_quick_tokenizer_get_the_same_vectors(settings, seed_texts):
-    from index.embeddings import ensure_model, ensure_onnx
+def test_queries_through_the_quick_tokenizer_get_the_same_vectors(onnx_embeddings, seed_texts):
     from index.onnx_embed import OnnxEmbeddings
 
-    where = ensure_onnx(Path(ensure_model(settings.embedding_model, settings.models_path)))
-    quick, full = OnnxEmbeddings(where, quick_queries=8), OnnxEmbeddings(where, quick_queries=0)
+    full = onnx_embeddings  # the session's copy, with its full tokenizer loaded: queries go through it
+    assert full.tokenizer is not None and full._tokenizer is not None
+    quick = OnnxEmbeddings(full.directory, quick_queries=8)
     questions = ["为农服务网点有多少家?", "卫健委得分多少?", *seed_texts[:4]]
     assert np.array_equal(quick.encode_queries(questions), full.encode_queries(questions))
-    assert quick._tokenizer is None and full._tokenizer is not None  # the quick one never loaded tokenizer.json
-    quick.encode_queries(questions)  # past its 8 quick queries: the full tokenizer, the same vectors
+    assert quick._tokenizer is None  # the quick one never loaded tokenizer.json
+    # past its 8 quick queries: the full tokenizer, the same vectors
+    assert np.array_equal(quick.encode_queries(questions), full.encode_queries(questions))
     assert quick._tokenizer is not None
 
 
-def test_a_cold_content_question_opens_no_store_and_imports_no_torch(tmp_path, settings):
-    """After `index` and one question (which saves the snapshot), a new process answers a content question
-    from the saved snapshot and BM25: no torch, no chromadb, no bm25s, and the same answer."""
-    shutil.copytree(ROOT / "tests" / "fixtures" / "data", tmp_path / "data")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REVIEW_ASSISTANT_DATA_DIR": str(tmp_path / "data"),
-           "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
-           "REVIEW_ASSISTANT_MODELS_DIR": str(settings.models_path)}
-    env.pop("REVIEW_ASSISTANT_EMBEDDING_BACKEND", None)
+def test_a_cold_content_question_opens_no_store_and_imports_no_torch(tmp_path, indexed_env):
+    """On a store another process indexed (a copy of the session's), after one question (which saves the
+    snapshot), a new process answers a content question from the saved snapshot and BM25: no torch, no
+    chromadb, no bm25s, and the same answer."""
+    env = cli_env(indexed_env)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=tmp_path,
@@ -165,11 +187,10 @@ def test_a_cold_content_question_opens_no_store_and_imports_no_torch(tmp_path, s
         assert done.returncode == 0, done.stderr[-3000:]
         return done
 
-    run("-m", "assistant", "index")
     first = json.loads(run("-m", "assistant", "ask", "为农服务网点有多少家?", "--json").stdout)
     assert first["mode"] == "retrieval" and first["citations"]
     cold = run("-X", "importtime", "-m", "assistant", "ask", "为农服务网点有多少家?", "--json")
     assert json.loads(cold.stdout) == first
-    imported = {line.rsplit("|", 1)[-1].strip() for line in cold.stderr.splitlines() if line.startswith("import time:")}
+    imported = imports_of(cold.stderr)
     assert "onnxruntime" in imported
     assert not {"torch", "sentence_transformers", "transformers", "chromadb", "bm25s", "scipy"} & imported

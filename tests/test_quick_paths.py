@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from assistant.corpus import load_corpus
 from index.retrieve import SavedBm25, save_bm25
@@ -26,24 +28,34 @@ def random_texts(n: int) -> list[str]:
     return ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 80))) for _ in range(n)]
 
 
-def test_the_on_disk_dictionary_cuts_like_the_loaded_one(tmp_path):
+@pytest.fixture(scope="module")
+def dictionary_copy(tmp_path_factory) -> Path:
+    """The on-disk copy of jieba's dictionary that a full load saves for the next process (saved once here: it
+    takes a second)."""
+    copy = tmp_path_factory.mktemp("jieba") / "jieba.sqlite3"
+    assert not copy.exists()
+    full = JiebaTokenizer(dictionary_copy=copy, quick_texts=0)
+    full("预热")
+    assert full.full_dictionary and copy.exists()  # the full load saved the copy for the next process
+    return copy
+
+
+def test_the_on_disk_dictionary_cuts_like_the_loaded_one(dictionary_copy):
     corpus = load_corpus(DATA)
     words = corpus.directory.words()
-    copy = tmp_path / "jieba.sqlite3"
+    copy = dictionary_copy
     full = JiebaTokenizer(words, copy, quick_texts=0)
     texts = [r.text for r in corpus.records] + QUESTIONS + random_texts(300)
     expected = [full(t) for t in texts]
-    assert full.full_dictionary and copy.exists()  # the full load saved the copy for the next process
+    assert full.full_dictionary
     quick = JiebaTokenizer(words, copy, quick_texts=len(texts))
     assert [quick(t) for t in texts] == expected
     assert not quick.full_dictionary
     assert quick("市水利局") == full("市水利局")  # user words (department names) count in both
 
 
-def test_past_the_first_texts_the_full_dictionary_is_loaded(tmp_path):
-    copy = tmp_path / "jieba.sqlite3"
-    JiebaTokenizer(dictionary_copy=copy, quick_texts=0)("预热")  # loads the full dictionary, saves the copy
-    tokenizer = JiebaTokenizer(dictionary_copy=copy, quick_texts=2)
+def test_past_the_first_texts_the_full_dictionary_is_loaded(dictionary_copy, tmp_path):
+    tokenizer = JiebaTokenizer(dictionary_copy=dictionary_copy, quick_texts=2)
     tokenizer("一")
     tokenizer("二")
     assert not tokenizer.full_dictionary
