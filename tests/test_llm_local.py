@@ -53,7 +53,10 @@ def llm_server(tmp_path_factory):
                              # one thread for the prompt too (its default is every core): on a machine whose other
                              # core is busy (the rest of the suite), two threads that wait on each other read a
                              # prompt at half the speed of one (measured: 70 against 140 tokens/s)
-                             "--n_threads", "1", "--n_threads_batch", "1"],
+                             "--n_threads", "1", "--n_threads_batch", "1",
+                             # logits of the last token only (the default keeps every prompt token's, 262k floats
+                             # each, which only prompt logprobs need): prompts read 2.5x faster, the same answers
+                             "--logits_all", "false"],
                             stdout=log, stderr=subprocess.STDOUT)
     wait_until_up(proc, f"http://127.0.0.1:{port}/v1/models", log_path, 120)
     yield f"http://127.0.0.1:{port}/v1"
