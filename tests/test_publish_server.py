@@ -152,7 +152,7 @@ def test_every_answer_is_200_while_the_index_is_rebuilt_and_a_publish_happens(se
         env = {**os.environ, **servers.env}
         # A publish on b (b rebuilds the index aside and swaps it in; a follows the version and the index), then
         # a rebuild in a third process: another swap for both to follow, and it removes the collection the publish
-        # replaced. (A first rebuild before the publish, once here, only repeated that swap.)
+        # replaced. (This test also rebuilt once before the publish: the same swap again, so no longer.)
         before = set(servers.index_states().values())
         r = httpx.post(servers.urls["b"] + "/api/sources", headers=KEY, timeout=120,
                        files={"file": (OUTCOMES, outcomes_with("125.27", "125.32"), "text/plain")})
