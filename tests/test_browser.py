@@ -81,23 +81,42 @@ class Served:
         self.thread.join(10)
 
 
-@pytest.fixture
-def switchable(shared_service, tmp_path):
-    """The app on a real port, over the real service behind a switch; `restart()` brings it back on that port."""
+@pytest.fixture(scope="module")
+def switchable_server(shared_service, tmp_path_factory):
+    """The app on a real port, over the real service behind a switch; `restart()` brings it back on that port.
+    One for the module: each test gets it answering, its switch on "ok" (the `switchable` fixture)."""
     from api.app import create_app
     from assistant.settings import Settings
 
     service = Switchable(shared_service)
-    settings = Settings(var_dir=tmp_path, models_dir=ROOT / "var" / "models", collection="service")
+    settings = Settings(var_dir=tmp_path_factory.mktemp("switchable"), models_dir=ROOT / "var" / "models",
+                        collection="service")
     port = free_port()
     state = {"served": Served(create_app(settings, make_service=lambda _: service), port).start()}
 
     def restart():
         state["served"] = Served(create_app(settings, make_service=lambda _: service), port).start()
 
-    service.base, service.stop, service.restart = state["served"].base, lambda: state["served"].stop(), restart
+    def stop():
+        state["served"].stop()
+        state["served"] = None
+
+    def ensure_up():
+        if state["served"] is None:
+            restart()
+
+    service.base, service.stop, service.restart, service.ensure_up = state["served"].base, stop, restart, ensure_up
     yield service
-    state["served"].stop()
+    if state["served"] is not None:
+        state["served"].stop()
+
+
+@pytest.fixture
+def switchable(switchable_server):
+    switchable_server.ensure_up()  # a test that failed with the server stopped leaves none behind
+    switchable_server.mode = "ok"
+    yield switchable_server
+    switchable_server.mode = "ok"
 
 
 def ask(page, question, count):

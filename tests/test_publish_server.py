@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -38,6 +39,25 @@ class Servers:
         self.procs[name], self.urls[name] = proc, base
         return base
 
+    def start_together(self, *names: str) -> None:
+        """Start several at once: each start is mostly a process loading the model, and they overlap."""
+        with ThreadPoolExecutor(len(names)) as pool:
+            list(pool.map(self.start, names))
+
+    def index_states(self) -> dict[str, str]:
+        return {name: httpx.get(base + "/health", timeout=10).json()["index_state"] for name, base in self.urls.items()}
+
+    def wait_until_all_hold_a_new_index(self, old: set[str], seconds: float = 30) -> str:
+        """Poll until every server holds one index that is none of `old` (they look every
+        INDEX_FOLLOW_SECONDS); returns it."""
+        deadline = time.monotonic() + seconds
+        while True:
+            states = set(self.index_states().values())
+            if len(states) == 1 and not states & old and "" not in states:
+                return states.pop()
+            assert time.monotonic() < deadline, f"the servers did not follow the new index: {states}, old {old}"
+            time.sleep(0.1)
+
     def stop(self, name: str) -> None:
         stop(self.procs.pop(name))
 
@@ -57,8 +77,7 @@ def servers(shared_service, tmp_path_factory):
            "REVIEW_ASSISTANT_COLLECTION": shared_service.settings.collection, "REVIEW_ASSISTANT_API_KEYS": "k1",
            "REVIEW_ASSISTANT_VERSION_FOLLOW_SECONDS": "1", "REVIEW_ASSISTANT_INDEX_FOLLOW_SECONDS": "1"}
     made = Servers(folder, env)
-    made.start("a")
-    made.start("b")
+    made.start_together("a", "b")
     yield made
     for name in list(made.procs):
         made.stop(name)
@@ -119,6 +138,11 @@ def test_every_answer_is_200_while_the_index_is_rebuilt_and_a_publish_happens(se
                 question += f" ({type(exc).__name__})"
             results.append((question, status))
             n += 1
+            # A pause between one thread's questions: four threads asking without one kept both cores busy
+            # answering, and the rebuilds (the events under test) took 28 s each instead of 6. With it the
+            # servers still get a question every few tens of milliseconds, two at a time at moments, across
+            # every swap and every follow (a server looks at the pointer once a second).
+            done.wait(0.1)
 
     threads = [threading.Thread(target=keep_asking, args=(servers.urls[name], k)) for k, name in
                enumerate(["a", "b", "a", "b"])]
@@ -126,17 +150,19 @@ def test_every_answer_is_200_while_the_index_is_rebuilt_and_a_publish_happens(se
         t.start()
     try:
         env = {**os.environ, **servers.env}
-        rebuild = subprocess.run([sys.executable, "-m", "assistant", "index", "--rebuild"], capture_output=True,
-                                 text=True, cwd=ROOT, env=env, timeout=300)
-        assert rebuild.returncode == 0, rebuild.stderr
-        time.sleep(2)  # the servers follow the swap
+        # A publish on b (b rebuilds the index aside and swaps it in; a follows the version and the index), then
+        # a rebuild in a third process: another swap for both to follow, and it removes the collection the publish
+        # replaced. (This test also rebuilt once before the publish: the same swap again, so no longer.)
+        before = set(servers.index_states().values())
         r = httpx.post(servers.urls["b"] + "/api/sources", headers=KEY, timeout=120,
                        files={"file": (OUTCOMES, outcomes_with("125.27", "125.32"), "text/plain")})
         assert r.status_code == 201, r.text
-        second = subprocess.run([sys.executable, "-m", "assistant", "index", "--rebuild"], capture_output=True,
-                                text=True, cwd=ROOT, env=env, timeout=300)  # removes the collection replaced first
-        assert second.returncode == 0, second.stderr
-        time.sleep(2)
+        published = servers.index_states()["b"]  # b rebuilt its index for the new version before answering
+        assert published not in before
+        rebuild = subprocess.run([sys.executable, "-m", "assistant", "index", "--rebuild"], capture_output=True,
+                                 text=True, cwd=ROOT, env=env, timeout=300)  # removes the collection replaced first
+        assert rebuild.returncode == 0, rebuild.stderr
+        servers.wait_until_all_hold_a_new_index(before | {published})  # the servers follow the swap
     finally:
         done.set()
         for t in threads:
@@ -157,20 +183,22 @@ def test_a_restart_on_broken_data_serves_the_last_good_version_and_says_so(serve
     source = servers.folder / "data" / OUTCOMES
     source.write_text(source.read_text(encoding="utf-8").replace("125.27", "12x.27"), encoding="utf-8")
     try:
-        base = servers.start("a")
+        with ThreadPoolExecutor(1) as pool:  # the restart and the failing start below overlap
+            restarted = pool.submit(servers.start, "a")
+            # with no good version at all (a new var/), the start fails with the errors
+            env = {**os.environ, **servers.env, "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
+                   "REVIEW_ASSISTANT_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+            done = subprocess.run([sys.executable, "-m", "assistant", "serve", "--port", "9"], capture_output=True,
+                                  text=True, cwd=ROOT, env=env, timeout=120)
+            base = restarted.result()
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert done.stderr.splitlines()[0] == f"error: {OUTCOMES}:21: column 最终得分: '12x.27' is not a number"
         health = httpx.get(base + "/health", timeout=10).json()
         assert health["status"] == "degraded" and health["data_version"] == last
         assert f"{OUTCOMES}:21: column 最终得分: '12x.27' is not a number" in health["notes"][0]
         assert "does not validate" in servers.log("a")
         answer = ask(base, "市水利局2022年得分多少?").json()
         assert answer["data_version"] == last and "125.32" in answer["answer"]
-        # with no good version at all (a new var/), the start fails with the errors
-        env = {**os.environ, **servers.env, "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"),
-               "REVIEW_ASSISTANT_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
-        done = subprocess.run([sys.executable, "-m", "assistant", "serve", "--port", "9"], capture_output=True,
-                              text=True, cwd=ROOT, env=env, timeout=120)
-        assert done.returncode == 1 and "Traceback" not in done.stderr
-        assert done.stderr.splitlines()[0] == f"error: {OUTCOMES}:21: column 最终得分: '12x.27' is not a number"
     finally:
         source.write_text((DATA / OUTCOMES).read_text(encoding="utf-8"), encoding="utf-8")
 

@@ -160,14 +160,33 @@ def test_sse_ends_with_done(live_server):
     assert events[-1] == "data: [DONE]" and all(e.startswith("data: ") for e in events)
 
 
+# Ten generated cases per operation in the fuzzing phase, on top of the coverage phase's boundary cases (which no
+# example count limits) and the stateful phase. A report costs a PDF (about a second) when its name is valid, so
+# the two report operations get three fuzzed cases and only the coverage phase's invalid inputs: their valid PDFs
+# come from the examples and fuzzing phases (and their own tests in test_reports.py), not seven copies of one.
+SCHEMATHESIS_CONFIG = """\
+[generation]
+max-examples = 10
+
+[[operations]]
+include-path-regex = "^/api/reports/"
+generation.max-examples = 3
+phases.coverage.generation.mode = "negative"
+"""
+
+
 def test_schemathesis_finds_no_server_errors_or_schema_violations(live_server, tmp_path):
     pytest.importorskip("schemathesis")
-    st = [sys.executable, "-m", "schemathesis.cli"]
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(SCHEMATHESIS_CONFIG, encoding="utf-8")
+    st = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config)]
     report = tmp_path / "junit.xml"
     done = subprocess.run([*st, "run", live_server + "/openapi.json", "--checks",
                            "not_a_server_error,response_schema_conformance,status_code_conformance,"
-                           "content_type_conformance", "--max-examples", "25", "--workers", "2",
+                           "content_type_conformance", "--workers", "2",
                            "--report", "junit", "--report-junit-path", str(report), "--no-color",
                            "--generation-deterministic"],
-                          capture_output=True, text=True, timeout=1200)
+                          capture_output=True, text=True, timeout=1200, cwd=tmp_path)  # its .schemathesis/ cache
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    counts = re.search(r"Selected: (\d+)/(\d+)\s+Tested: (\d+)", done.stdout)  # the config excludes no operation
+    assert counts and len(set(counts.groups())) == 1, done.stdout[-4000:]
