@@ -292,3 +292,27 @@ def pytest_collection_modifyitems(config, items):
              if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None]
     if wrong:
         raise pytest.UsageError("these tests use the real model but are not marked slow: " + ", ".join(wrong))
+    stray = {item.nodeid.split("::", 1)[0] for item in items
+             if "sentence_embeddings" in getattr(item, "fixturenames", ())} - TORCH_MODULES
+    if stray:
+        raise pytest.UsageError(f"add {', '.join(sorted(stray))} to TORCH_MODULES in tests/conftest.py")
+
+
+# The modules that compare with torch's sentence-transformers (the `sentence_embeddings` fixture): one worker runs
+# both, so that importing torch and loading the reference, about 10 s of CPU, happens once.
+TORCH_MODULES = {"tests/test_embeddings.py", "tests/test_onnx_embeddings.py"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's workers take whole modules (`--dist loadscope`): a module's module-scoped fixtures (a server, a
+    browser, llama.cpp) are built once and its tests run in order; the torch modules go to one worker together.
+    (`--dist loadgroup` would do the latter, but it renames test ids through an attribute pytest 9.2 no longer
+    has, and silently groups nothing.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "torch" if module in TORCH_MODULES else module
+
+    return ModulesTogether(config, log)

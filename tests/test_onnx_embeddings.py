@@ -21,8 +21,10 @@ MIXED = ["  leading and trailing spaces  ", "短", "What is the final score of t
 
 @pytest.fixture(scope="module")
 def seed_texts(records) -> list[str]:
-    """The real rows (tests/fixtures/data, a copy of data/)."""
-    return [r.text for r in records]
+    """The real rows (tests/fixtures/data, a copy of data/) as the index embeds them (their chunk texts)."""
+    from assistant.chunks import chunk_text
+
+    return [chunk_text(r) for r in records]
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +41,12 @@ def fp32_embeddings(sentence_embeddings):
 
 
 @pytest.fixture(scope="module")
-def seed_vectors(onnx_embeddings, fp32_embeddings, seed_texts) -> tuple[np.ndarray, np.ndarray]:
+def seed_vectors(embeddings, fp32_embeddings, seed_texts) -> tuple[np.ndarray, np.ndarray]:
     """The rows and the mixed texts as passages, through ONNX Runtime and through sentence-transformers: computed
-    once, compared by the tests below."""
+    once, compared by the tests below. The ONNX side is the session's (`embeddings`, the same model remembering
+    its vectors): the rows' vectors are those the shared store holds, made once per session."""
     texts = seed_texts + MIXED
-    return (np.asarray(onnx_embeddings.embed_documents(texts)), np.asarray(fp32_embeddings.embed_documents(texts)))
+    return (np.asarray(embeddings.embed_documents(texts)), np.asarray(fp32_embeddings.embed_documents(texts)))
 
 
 def test_auto_picks_onnx_for_the_built_model_and_torch_for_any_other(settings, onnx_embeddings):
