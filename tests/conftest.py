@@ -287,11 +287,15 @@ SLOW_FIXTURES = {"onnx_embeddings", "embeddings", "sentence_embeddings", "shared
 
 def pytest_collection_modifyitems(config, items):
     """A test that loads the real model belongs to the slow tier: say so at collection, before the quick tier
-    silently spends a minute building it."""
+    silently spends a minute building it. Then the order the workers take modules in."""
     wrong = [item.nodeid for item in items
              if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None]
     if wrong:
         raise pytest.UsageError("these tests use the real model but are not marked slow: " + ", ".join(wrong))
+    # Modules with slow tests first, each whole and in its own order: xdist's workers take the long ones first
+    # and the many short quick modules fill in at the end, instead of one worker finishing a server module alone.
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow_modules)  # stable: each module's order is kept
     stray = {item.nodeid.split("::", 1)[0] for item in items
              if "sentence_embeddings" in getattr(item, "fixturenames", ())} - TORCH_MODULES
     if stray:
