@@ -194,18 +194,45 @@ def chroma_server(tmp_path_factory):
     log.close()
 
 
+def session_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this session sees: the parent of the workers' own temporary folders (the
+    session's temporary folder when there are no workers)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def shared_service(embeddings, tmp_path_factory):
     """The real service (the real model, an embedded Chroma in a temporary folder, facts), built eagerly as the
-    server builds it: one store of the fixture rows for every slow test."""
+    server builds it: one store of the fixture rows for every slow test.
+
+    The first xdist worker to need it embeds the rows and leaves a copy of the store and of the vectors it made
+    for the others; they start from the copy (the sync finds every row unchanged and embeds nothing) and
+    remember the vectors, so the rows are embedded once per session, not once per worker."""
+    import numpy as np
+    from filelock import FileLock
+
     from assistant.service import Service
     from assistant.settings import Settings
     from index.clients import chroma_client
 
     var = tmp_path_factory.mktemp("service-var")
     settings = Settings(var_dir=var, collection="service")
-    return Service.from_settings(settings, "eager", client=chroma_client(var / "index"), embeddings=embeddings,
-                                 chat=None)
+    shared = session_folder(tmp_path_factory) / "shared-service"
+    with FileLock(str(shared) + ".lock"):
+        built = (shared / "complete").exists()
+        if built:
+            shutil.copytree(shared / "index", settings.index_path)
+            vectors = np.load(shared / "vectors.npz")
+            embeddings.documents.update(zip(vectors["texts"].tolist(), vectors["vectors"].tolist(), strict=True))
+        service = Service.from_settings(settings, "eager", client=chroma_client(settings.index_path),
+                                        embeddings=embeddings, chat=None)
+        if not built:
+            shutil.copytree(settings.index_path, shared / "index")
+            np.savez(shared / "vectors.npz", texts=np.array(list(embeddings.documents)),
+                     vectors=np.array(list(embeddings.documents.values()), dtype=np.float32))
+            (shared / "complete").touch()
+    return service
 
 
 @pytest.fixture
