@@ -56,7 +56,13 @@ def test_every_kind_answers_alike_in_both_front_ends(embeddings, tmp_path, monke
     session's loaded model rather than loading a second copy (loading is tested by the embeddings tests)."""
     from assistant.service import Service
 
-    monkeypatch.setattr("index.embeddings.load_embeddings", lambda *_args, **_kwargs: embeddings)
+    handed: list[str] = []
+
+    def session_model(name, *_args, **_kwargs):
+        handed.append(name)
+        return embeddings
+
+    monkeypatch.setattr("index.embeddings.load_any", session_model)  # what the CLI's lazy model loads through
     monkeypatch.setenv("REVIEW_ASSISTANT_VAR_DIR", str(tmp_path / "var"))
     get_settings.cache_clear()
     settings = get_settings()
@@ -66,3 +72,4 @@ def test_every_kind_answers_alike_in_both_front_ends(embeddings, tmp_path, monke
     cli = cli_answers(ALL)
     assert_same(cli, api, ALL)
     assert {a["mode"] for a in cli} >= {"facts", "retrieval", "refusal"}
+    assert handed == [settings.embedding_model]  # the CLI's content questions went through the session's model
