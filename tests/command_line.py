@@ -39,11 +39,13 @@ def wide_consoles(width: int = 200) -> Iterator[None]:
         cli.console, cli.errors = kept
 
 
-def invoke(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Done:
+def invoke(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
+           keep_settings: bool = False) -> Done:
     """`review-assistant ARGS` in this process. `env` (REVIEW_ASSISTANT_* and the like) is set only while the
     command runs, and the cached settings are read anew before and dropped after, so the command sees `env` and
-    leaves nothing behind. An exception the CLI did not turn into an `error:` line is raised here, as the
-    traceback a real process would print."""
+    leaves nothing behind (`keep_settings`: the settings the command made stay cached, for a test of what it set).
+    An exception the CLI did not turn into an `error:` line is raised here, as the traceback a real process would
+    print."""
     from typer.testing import CliRunner
 
     from assistant.cli import app
@@ -54,7 +56,8 @@ def invoke(*args: str, env: dict[str, str] | None = None, stdin: str | None = No
         with wide_consoles():
             result = CliRunner(env=env).invoke(app, list(args), input=stdin, prog_name="review-assistant")
     finally:
-        get_settings.cache_clear()
+        if not keep_settings:
+            get_settings.cache_clear()
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Done(result.exit_code, result.stdout, result.stderr)

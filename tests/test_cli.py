@@ -6,44 +6,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.command_line import wide_consoles
+from tests.command_line import invoke
 from tests.conftest import OUTCOMES, ROOT
 
 HEAVY = ("torch", "chromadb", "sentence_transformers", "transformers", "langchain_core")
 SEPARATOR = "----- heavy modules so far -----"
 
 
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run(*args: str) -> Done:
-    """The CLI in this process, as `review-assistant ARGS` would run it."""
-    return run_with_input(None, *args)
-
-
-def run_with_input(stdin: str | None, *args: str) -> Done:
-    from typer.testing import CliRunner
-
-    from assistant.cli import app
-
-    with wide_consoles():
-        result = CliRunner().invoke(app, list(args), input=stdin, prog_name="review-assistant")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return Done(result.exit_code, result.stdout, result.stderr)
-
-
 def test_ingest_check_prints_counts_per_file():
-    done = run("ingest", "--check")
+    done = invoke("ingest", "--check")
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if "outcomes" in line or "targets" in line]
     assert any("71" in r and "14" in r for r in rows if "outcomes" in r)
@@ -53,22 +28,22 @@ def test_ingest_check_prints_counts_per_file():
 def test_ingest_of_a_bad_file_exits_non_zero_naming_file_and_line(tmp_path: Path):
     bad = tmp_path / "2024_bad.txt"
     bad.write_text("部门\t承诺事项\t年度目标\t评定难度系数\n市甲局\t1 一\t目标\tabc\n", encoding="utf-8")
-    done = run("ingest", "--check", str(bad))
+    done = invoke("ingest", "--check", str(bad))
     assert done.returncode == 1
     assert f"{bad}:2: column 评定难度系数: 'abc' is not a number" in done.stderr.replace("\n", "")
 
 
 def test_eval_of_a_missing_or_broken_question_set_names_it_without_a_traceback(tmp_path: Path):
-    missing = run("eval", str(tmp_path / "none.json"))
+    missing = invoke("eval", str(tmp_path / "none.json"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
     broken = tmp_path / "broken.json"
     broken.write_text('[{"id": "x",\n  "question": }]', encoding="utf-8")
-    done = run("eval", str(broken))
+    done = invoke("eval", str(broken))
     assert done.returncode == 2 and f"{broken}:2:" in done.stderr.replace("\n", "") and "Traceback" not in done.stderr
 
 
 def test_records_json_has_source_and_line():
-    done = run("records", "--json")
+    done = invoke("records", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert len(data) == 141
@@ -78,17 +53,17 @@ def test_records_json_has_source_and_line():
 
 
 def test_departments_json():
-    data = json.loads(run("departments", "--json").stdout)
+    data = json.loads(invoke("departments", "--json").stdout)
     assert len(data) == 28
     fin = [d for d in data if d["department"] == "市财政局"]
     assert fin == [{**fin[0], "year": 2023, "coefficient_text": "1.1563", "line": 46}]
 
 
 def test_facts_accepts_aliases_and_shows_status():
-    data = json.loads(run("facts", "卫健委", "--json").stdout)
+    data = json.loads(invoke("facts", "卫健委", "--json").stdout)
     assert data["department"] == "市卫生健康委"
     assert data["years"][0]["score_text"] == "132.98"
-    water = json.loads(run("facts", "水利局", "--json").stdout)
+    water = json.loads(invoke("facts", "水利局", "--json").stdout)
     assert [y["year"] for y in water["years"]] == [2022, 2023]
     item2 = water["years"][0]["items"][1]
     assert (item2["status"], item2["line"]) == ("exceeded", 22)
@@ -101,7 +76,7 @@ NEAREST = ["市财政局", "市经信局", "市科技局", "市水利局", "市�
 @pytest.mark.parametrize("argv", [("facts", "市教育局"), ("summary", "市教育局"),
                                   ("search", "x", "--department", "市教育局", "--retriever", "bm25")])
 def test_an_unknown_department_gives_one_error_and_the_nearest_names(argv):
-    done = run(*argv)
+    done = invoke(*argv)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.splitlines() == ["error: department '市教育局' is not in the data",
                                         "nearest: " + ", ".join(NEAREST)]
@@ -115,12 +90,12 @@ def test_the_cli_and_the_api_report_a_missing_department_alike(quick_service, tm
 
     with TestClient(create_app(Settings(var_dir=tmp_path), make_service=lambda _: quick_service)) as client:
         body = client.get("/api/departments/市教育局").json()
-    lines = run("facts", "市教育局").stderr.splitlines()
+    lines = invoke("facts", "市教育局").stderr.splitlines()
     assert lines == [f"error: {body['detail']}", "nearest: " + ", ".join(body["suggestions"])]
 
 
 def test_an_unknown_summary_format_names_the_formats():
-    done = run("summary", "卫健委", "--format", "xml")
+    done = invoke("summary", "卫健委", "--format", "xml")
     assert done.returncode == 1
     assert done.stderr.splitlines() == ["error: format 'xml' is not one of md, html, json", "nearest: md, html, json"]
 
@@ -177,6 +152,6 @@ def test_serve_on_a_bad_source_fails_with_the_line_before_starting(data_copy, mo
     lines[20] = lines[20].replace("125.27", "12x.27")
     source.write_text("\n".join(lines), encoding="utf-8")
     monkeypatch.setenv("REVIEW_ASSISTANT_DATA_DIR", str(data_copy))
-    done = run("serve", "--port", "9")
+    done = invoke("serve", "--port", "9")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.splitlines()[0] == f"error: {OUTCOMES}:21: column 最终得分: '12x.27' is not a number"

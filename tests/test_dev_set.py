@@ -25,22 +25,15 @@ SETS = ("dev_questions", "dev2_questions")
 def answers(shared_service, tmp_path_factory) -> dict[str, list[dict[str, Any]]]:
     """Both sets' questions through one run of the real CLI (`ask --jsonl -`, in this process) on a copy of the
     session's store; each line is answered on its own, so one run serves both sets."""
-    from assistant.settings import get_settings
-    from tests.test_cli import run_with_input
+    from tests.command_line import invoke
 
     questions = {name: json.loads((EVAL / f"{name}.json").read_text(encoding="utf-8"))["questions"] for name in SETS}
     var = tmp_path_factory.mktemp("dev-var")
     shutil.copytree(shared_service.settings.index_path, var / "index")
     stdin = "".join(q["q"] + "\n" for name in SETS for q in questions[name])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REVIEW_ASSISTANT_VAR_DIR", str(var))
-        patch.setenv("REVIEW_ASSISTANT_AUDIT_LOG", str(var / "audit.jsonl"))
-        patch.setenv("REVIEW_ASSISTANT_COLLECTION", shared_service.settings.collection)
-        get_settings.cache_clear()
-        try:
-            done = run_with_input(stdin, "ask", "--jsonl", "-")
-        finally:
-            get_settings.cache_clear()
+    done = invoke("ask", "--jsonl", "-", stdin=stdin, env={
+        "REVIEW_ASSISTANT_VAR_DIR": str(var), "REVIEW_ASSISTANT_AUDIT_LOG": str(var / "audit.jsonl"),
+        "REVIEW_ASSISTANT_COLLECTION": shared_service.settings.collection})
     assert done.returncode == 0, done.stderr[-2000:]
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(lines) == sum(len(questions[name]) for name in SETS)
@@ -70,14 +63,14 @@ def test_dev_sets_pass_the_shared_scorer(tmp_path, answers, name, floor):
 
 def test_eval_command_reports_per_kind(tmp_path):
     """The facts questions of the dev set through `eval` (no model needed for these kinds)."""
-    from tests.test_cli import run
+    from tests.command_line import invoke
 
     questions = json.loads((EVAL / "dev_questions.json").read_text(encoding="utf-8"))
     questions["questions"] = [q for q in questions["questions"] if q["kind"] in ("fact", "filter", "aggregate",
                                                                                  "alias", "refuse")]
     subset = tmp_path / "facts.json"
     subset.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
-    done = run("eval", str(subset))  # the real CLI app, in this process
+    done = invoke("eval", str(subset))  # the real CLI app, in this process
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"passed {len(questions['questions'])}/{len(questions['questions'])}" in done.stdout.replace("\n", "")
     assert "aggregate" in done.stdout and "refuse" in done.stdout

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from assistant.settings import Settings, get_settings
+from tests.command_line import invoke
 from tests.conftest import FIXTURES
-from tests.test_cli import run_with_input
 
 QUESTIONS = json.loads((FIXTURES / "front_end_questions.json").read_text(encoding="utf-8"))["questions"]
 FACTS = [q["q"] for q in QUESTIONS if q["kind"] != "retrieval"]
@@ -19,7 +19,7 @@ ALL = [q["q"] for q in QUESTIONS]
 
 
 def cli_answers(questions: list[str]) -> list[dict]:
-    done = run_with_input("".join(q + "\n" for q in questions), "ask", "--jsonl", "-")
+    done = invoke("ask", "--jsonl", "-", stdin="".join(q + "\n" for q in questions))
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
 

@@ -40,10 +40,10 @@ def test_a_content_question_on_the_cli_leaves_stderr_empty(indexed_env):
 def test_verbose_is_a_setting_of_the_run():
     from assistant.quiet import quiet_libraries
     from assistant.settings import get_settings
-    from tests.test_cli import run
+    from tests.command_line import invoke
 
     assert get_settings().verbose is False
-    done = run("--verbose", "departments", "--json")
+    done = invoke("--verbose", "departments", "--json", keep_settings=True)
     assert done.returncode == 0 and get_settings().verbose is True
     before = dict(os.environ)
     quiet_libraries(verbose=True)  # leaves the libraries as they are

@@ -23,7 +23,7 @@ def test_summary_covers_every_item_both_years_and_cites_each_sentence(corpus):
 
 
 def test_summary_formats_from_the_cli():
-    from tests.test_cli import run as cli
+    from tests.command_line import invoke as cli
 
     def run(fmt):
         done = cli("summary", "卫健委", "--format", fmt)
