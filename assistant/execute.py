@@ -222,6 +222,21 @@ class Executor:
 
     # ---- handlers over departments -------------------------------------------------------------------
 
+    def each_named(self, q: Query, measure: str, show: Callable[[DepartmentRow], str],
+                   scope: Scope | None = None) -> tuple[list[str], str]:
+        """Each department the question names, in its order: `show` of each of its rows that have the measure (in
+        `scope`, the query's by default), or the refusal for a department the data lacks; and the answer's mode,
+        a refusal when every named department was refused."""
+        rows = self.rows(q, measure, scope, predicates=False)
+        texts, refused = [], 0
+        for department in q.scope.departments:
+            own = [d for d in rows if d.department == department]
+            if not own:
+                refused += 1
+                texts.append(self.unavailable(q, measure, department).text)
+            texts += [show(d) for d in own]
+        return texts, "refusal" if refused == len(q.scope.departments) else "facts"
+
     def value(self, q: Query) -> Result:
         assert q.measure is not None
         measure = q.measure.name
@@ -229,54 +244,46 @@ class Executor:
             return self.lookup(q)
         if measure == "items":
             return self.select(dataclasses.replace(q, operation="count"))
-        texts, refused = [], 0
-        for department in q.scope.departments:
-            rows = [d for d in self.rows(q, measure, predicates=False) if d.department == department]
-            if not rows:
-                refused += 1
-                texts.append(self.unavailable(q, measure, department).text)
-                continue
-            for d in rows:
-                cites = {m: self.cite(d, m) for m in FIELD_MEASURES if value_of(d, m) is not None and
-                         (m == measure or (measure == "rank" and m == "score") or (measure == "score" and m == "rank"))}
-                note = self.partial_note(q, d.year, d.category) if measure == "rank" else ""
-                texts.append(render("ops/value.j2", lang=q.lang, measure=measure, d=d, c=cites, note=note,
-                                    intersect=q.anchor == "intersect"))
-        return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts")
+
+        def show(d: DepartmentRow) -> str:
+            cites = {m: self.cite(d, m) for m in FIELD_MEASURES if value_of(d, m) is not None and
+                     (m == measure or (measure == "rank" and m == "score") or (measure == "score" and m == "rank"))}
+            note = self.partial_note(q, d.year, d.category) if measure == "rank" else ""
+            return render("ops/value.j2", lang=q.lang, measure=measure, d=d, c=cites, note=note,
+                          intersect=q.anchor == "intersect")
+
+        texts, mode = self.each_named(q, measure, show)
+        return Result("\n".join(texts), mode)
 
     def place(self, q: Query) -> Result:
         """Where a department stands in a year's order of a measure the tables do not rank (the coefficient),
         from the highest (or the lowest when asked): computed, ties sharing a place, citing every value compared."""
         assert q.measure is not None
         measure = q.measure.name
-        texts, placed, refused = [], list[tuple[int, DepartmentRow, int]](), 0
-        for department in q.scope.departments:
-            own = [d for d in self.rows(q, measure, predicates=False) if d.department == department]
-            if not own:
-                refused += 1
-                texts.append(self.unavailable(q, measure, department).text)
-                continue
-            for d in own:
-                peers = self.rows(q, measure, dataclasses.replace(q.scope, departments=()), predicates=False,
-                                  years=(d.year,))
-                ordered = sorted(peers, key=lambda x: value_of(x, measure) or 0, reverse=not q.ascending)
-                places = _competition_places(ordered, measure)
-                where = next(p for x, p in places if x is d)
-                own_cite = self.cite(d, measure)
-                cites = [self.cite(x, measure) for x in ordered]
-                tied = [(x, self.cite(x, measure)) for x, p in places if p == where and x is not d]
-                self.computed("排序位置", where, cites, f"{label(measure)} of {len(peers)} departments in {d.year}, "
-                              f"from the {'lowest' if q.ascending else 'highest'}; ties share a place", d.department,
-                              d.year)
-                placed.append((where, d, own_cite))
-                self.compared(len(peers), "departments", d.year)
-                texts.append(render("ops/place.j2", lang=q.lang, d=d, value=value_of(d, measure), cite=own_cite,
-                                    place=where, compared=len(peers), tied=tied, ascending=q.ascending,
-                                    label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
-                                    highest=ordered[0], highest_cite=self.cite(ordered[0], measure),
-                                    highest_value=value_of(ordered[0], measure)))
-        return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts",
-                      self.placed_table(placed, measure, q) if placed else None)
+        placed: list[tuple[int, DepartmentRow, int]] = []
+
+        def show(d: DepartmentRow) -> str:
+            peers = self.rows(q, measure, dataclasses.replace(q.scope, departments=()), predicates=False,
+                              years=(d.year,))
+            ordered = sorted(peers, key=lambda x: value_of(x, measure) or 0, reverse=not q.ascending)
+            places = _competition_places(ordered, measure)
+            where = next(p for x, p in places if x is d)
+            own_cite = self.cite(d, measure)
+            cites = [self.cite(x, measure) for x in ordered]
+            tied = [(x, self.cite(x, measure)) for x, p in places if p == where and x is not d]
+            self.computed("排序位置", where, cites, f"{label(measure)} of {len(peers)} departments in {d.year}, "
+                          f"from the {'lowest' if q.ascending else 'highest'}; ties share a place", d.department,
+                          d.year)
+            placed.append((where, d, own_cite))
+            self.compared(len(peers), "departments", d.year)
+            return render("ops/place.j2", lang=q.lang, d=d, value=value_of(d, measure), cite=own_cite,
+                          place=where, compared=len(peers), tied=tied, ascending=q.ascending,
+                          label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
+                          highest=ordered[0], highest_cite=self.cite(ordered[0], measure),
+                          highest_value=value_of(ordered[0], measure))
+
+        texts, mode = self.each_named(q, measure, show)
+        return Result("\n".join(texts), mode, self.placed_table(placed, measure, q) if placed else None)
 
     def select(self, q: Query) -> Result:
         anchored = [p for p in q.predicates if isinstance(p, FieldIs) and p.of]
@@ -413,8 +420,8 @@ class Executor:
             for year, category, group in groups:
                 ordered = sorted(group, key=lambda d: value_of(d, measure) or 0, reverse=not q.ascending)
                 cut = value_of(ordered[min(q.n, len(ordered)) - 1], measure) or 0
-                kept.append((year, category, [d for d in ordered if ((value_of(d, measure) or 0) <= cut) == q.ascending
-                                              or (value_of(d, measure) or 0) == cut]))
+                kept.append((year, category, [d for d in ordered if (value_of(d, measure) or 0) <= cut] if q.ascending
+                             else [d for d in ordered if (value_of(d, measure) or 0) >= cut]))
             groups = kept
         out = []
         for year, category, group in groups:
@@ -564,33 +571,28 @@ class Executor:
         the difference computed (value − average), above or below decided unrounded."""
         assert q.measure is not None
         measure = q.measure.name
-        texts, refused = [], 0
-        for department in q.scope.departments:
-            own = [d for d in self.rows(q, measure, dataclasses.replace(q.scope, categories=()), predicates=False)
-                   if d.department == department]
-            if not own:
-                refused += 1
-                texts.append(self.unavailable(q, measure, department).text)
-                continue
-            for d in own:
-                categories = () if measure == "coefficient" or q.combined else (q.scope.categories or (d.category,))
-                group = self.rows(q, measure, Scope(years=(d.year,), categories=tuple(c for c in categories if c)),
-                                  predicates=False)
-                name = "、".join(c for c in categories if c) or ("全部部门" if q.lang == "zh" else "all departments")
-                average = self.average(group, measure, name, d.year)
-                value = Decimal(value_of(d, measure) or 0)
-                own_cite = self.cite(d, measure)
-                diff = value - average.mean
-                self.computed(f"与平均{label(measure)}之差", diff, [own_cite, *average.cites],
-                              f"{value} − {average.mean} = {diff}", d.department, d.year, spec(measure).unit)
-                side = "above" if value > average.exact else "below" if value < average.exact else "equal"
-                texts.append(render("ops/from_mean.j2", lang=q.lang, d=d, value=value, cite=own_cite, name=name,
-                                    count=len(group), mean=average.mean, method=average.method, cites=average.cites,
-                                    diff=diff, side=side,
-                                    label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
-                                    note=self.partial_note(q, d.year, d.category, "aggregate")
-                                    if measure == "score" and d.category in categories else ""))
-        return Result("\n".join(texts), "refusal" if refused == len(q.scope.departments) else "facts")
+
+        def show(d: DepartmentRow) -> str:
+            categories = () if measure == "coefficient" or q.combined else (q.scope.categories or (d.category,))
+            group = self.rows(q, measure, Scope(years=(d.year,), categories=tuple(c for c in categories if c)),
+                              predicates=False)
+            name = "、".join(c for c in categories if c) or ("全部部门" if q.lang == "zh" else "all departments")
+            average = self.average(group, measure, name, d.year)
+            value = Decimal(value_of(d, measure) or 0)
+            own_cite = self.cite(d, measure)
+            diff = value - average.mean
+            self.computed(f"与平均{label(measure)}之差", diff, [own_cite, *average.cites],
+                          f"{value} − {average.mean} = {diff}", d.department, d.year, spec(measure).unit)
+            side = "above" if value > average.exact else "below" if value < average.exact else "equal"
+            return render("ops/from_mean.j2", lang=q.lang, d=d, value=value, cite=own_cite, name=name,
+                          count=len(group), mean=average.mean, method=average.method, cites=average.cites,
+                          diff=diff, side=side,
+                          label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
+                          note=self.partial_note(q, d.year, d.category, "aggregate")
+                          if measure == "score" and d.category in categories else "")
+
+        texts, mode = self.each_named(q, measure, show, dataclasses.replace(q.scope, categories=()))
+        return Result("\n".join(texts), mode)
 
     def difference(self, q: Query) -> Result:
         """Two departments: who is higher, by how much (a − b = d), and their ranks when comparable."""
@@ -763,8 +765,8 @@ class Executor:
         then their total."""
         out = []
         everyone = "、".join(q.scope.categories) or ("全部部门" if q.lang == "zh" else "all departments")
+        named = bool(q.scope.departments)  # else every row in scope, counted under `everyone`
         for department in q.scope.departments or (everyone,):
-            named = department != everyone or bool(q.scope.departments)
             rows = self.records(q, dataclasses.replace(q.scope, departments=(department,) if named else ()))
             if not rows:
                 return self.unavailable(q, "score", department if named else None)
