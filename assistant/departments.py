@@ -44,6 +44,12 @@ class Directory:
                 start = lowered.find(spelling, end)
         return sorted(found, key=lambda m: m.start)
 
+    def without(self, text: str, gap: str = "") -> str:
+        """The text with every department it names cut out (each replaced by `gap`)."""
+        for mention in reversed(self.find(text)):
+            text = text[:mention.start] + gap + text[mention.start + len(mention.matched):]
+        return text
+
     def suggest(self, text: str, limit: int = 5) -> list[str]:
         """The departments whose names are closest to a name that is not known."""
         spellings = difflib.get_close_matches(text.lower(), list(self.lookup), n=limit * 3, cutoff=0.4)

@@ -394,8 +394,7 @@ class Parser:
         at = next(pos for op, value, upper, unit, pos in s.comparisons
                   if value == p.value and self._chinese_unit(unit) == p.unit)
         before = re.split(r"[,?。;的]", s.text[:at])[-1]  # the words after the last 的 (目标的面积在…)
-        for mention in sorted(self.directory.find(before), key=lambda x: -x.start):  # 城市集团哪些项目完成率…
-            before = before[:mention.start] + " " + before[mention.start + len(mention.matched):]
+        before = self.directory.without(before, " ")  # 城市集团哪些项目完成率…: the department is not the noun
         before = re.split(self.lex.op("list").pattern.pattern + "|" + self.lex.op("who").pattern.pattern, before,
                           flags=re.I)[-1]
         if "item_nouns" in self.lex.operations:  # 项目完成率: the rate, of the items
@@ -474,9 +473,7 @@ class Parser:
         """A count word for items followed by nothing but the words for a commitment (几项承诺, 多少项): the
         number of rows. "突破了多少项核心技术" asks for a number in a row's text."""
         for m in self.lex.measures["items_count"].finditer(s.text):
-            rest = s.text[m.end():]
-            for mention in sorted(self.directory.find(rest), key=lambda x: -x.start):
-                rest = rest[:mention.start] + rest[mention.start + len(mention.matched):]
+            rest = self.directory.without(s.text[m.end():])
             if "item_nouns" in self.lex.operations:
                 rest = self.lex.op("item_nouns").pattern.sub("", rest)
             rest = re.sub(r"(?:19|20)\d\d年?|[吗呢啊呀吧了的]", "", rest)

@@ -24,6 +24,13 @@ def test_find_mentions_prefers_the_longest_name(corpus):
     assert [m.department for m in corpus.directory.find("What is the score of sasac?")] == ["市国资委"]
 
 
+def test_without_cuts_every_mention_and_nothing_else(corpus):
+    d = corpus.directory
+    assert d.without("市交通运输局和交通集团2022年得分?") == "和2022年得分?"
+    assert d.without("城市集团哪些项目完成率超过了100%", " ") == " 哪些项目完成率超过了100%"
+    assert d.without("全市新增上市公司多少家?") == "全市新增上市公司多少家?"
+
+
 def test_every_department_in_the_data_is_in_the_department_file(corpus):
     assert {r.department for r in corpus.records} <= set(corpus.directory.names)
     assert len(corpus.directory.names) == 27  # 市水利局 is in both years
