@@ -17,18 +17,6 @@ from index.store import Index
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def rows(records):
-    """The bundled rows (tests/fixtures/data)."""
-    return records
-
-
-@pytest.fixture(scope="module")
-def model(embeddings):
-    """The real model through ONNX Runtime (the session's: each text is embedded once per session)."""
-    return embeddings
-
-
 class Reads:
     """Counts the reads of a real collection's rows."""
 
@@ -52,16 +40,16 @@ def open_index(path: Path, model, cache: Path | None) -> Index:
     return Index(chroma_client(path), model, "c", cache_dir=cache)
 
 
-def test_an_unchanged_sync_reads_nothing_and_a_change_is_seen(tmp_path, model, rows):
-    docs = to_documents(rows)
-    first = open_index(tmp_path / "db", model, None)
+def test_an_unchanged_sync_reads_nothing_and_a_change_is_seen(tmp_path, embeddings, records):
+    docs = to_documents(records)
+    first = open_index(tmp_path / "db", embeddings, None)
     assert first.sync(docs).added == len(docs)
     assert first.held is not None
-    again = open_index(tmp_path / "db", model, None)  # a new process on the same store
+    again = open_index(tmp_path / "db", embeddings, None)  # a new process on the same store
     with Reads(again.collection) as reads:
         report = again.sync(docs)
     assert (report.unchanged, report.added, reads.count) == (len(docs), 0, 0)
-    changed = list(rows)
+    changed = list(records)
     changed[3] = dataclasses.replace(changed[3], text=changed[3].text + "另建成石墨烯实验室1个。")
     report = again.sync(to_documents(changed))
     assert (report.updated, report.embedded) == (1, 1)
@@ -69,10 +57,10 @@ def test_an_unchanged_sync_reads_nothing_and_a_change_is_seen(tmp_path, model, r
     assert first.held == again.held
 
 
-def test_a_cold_start_loads_the_saved_snapshot_and_bm25(tmp_path, model, rows):
-    docs = to_documents(rows)
+def test_a_cold_start_loads_the_saved_snapshot_and_bm25(tmp_path, embeddings, records):
+    docs = to_documents(records)
     cache = tmp_path / "cache"
-    warm = open_index(tmp_path / "db", model, cache)
+    warm = open_index(tmp_path / "db", embeddings, cache)
     warm.sync(docs)
     warm_hybrid = HybridRetriever(DenseRetriever(warm), Bm25Retriever(warm))
     expected = warm_hybrid.search("为农服务网点有多少家", k=5, filters={"year": 2022})
@@ -80,7 +68,7 @@ def test_a_cold_start_loads_the_saved_snapshot_and_bm25(tmp_path, model, rows):
     assert saved is not None and (saved / "vectors.npy").exists()
     assert any(p.name.startswith("bm25-") for p in saved.iterdir())
 
-    cold = open_index(tmp_path / "db", model, cache)
+    cold = open_index(tmp_path / "db", embeddings, cache)
     bm25 = Bm25Retriever(cold)
     hybrid = HybridRetriever(DenseRetriever(cold), bm25)
     with Reads(cold.collection) as reads:
@@ -97,15 +85,15 @@ def test_a_cold_start_loads_the_saved_snapshot_and_bm25(tmp_path, model, rows):
     assert [list(t) for t in snap.doc_tokens] == [list(t) for t in fresh.doc_tokens]
 
 
-def test_a_change_saves_a_new_snapshot_and_drops_the_old(tmp_path, model, rows):
-    docs = to_documents(rows)
+def test_a_change_saves_a_new_snapshot_and_drops_the_old(tmp_path, embeddings, records):
+    docs = to_documents(records)
     cache = tmp_path / "cache"
-    index = open_index(tmp_path / "db", model, cache)
+    index = open_index(tmp_path / "db", embeddings, cache)
     index.sync(docs)
     bm25 = Bm25Retriever(index)
     assert not any("石墨烯" in h.text for h in bm25.search("石墨烯量子点", k=3))
     old = index.cache_path()
-    changed = list(rows)
+    changed = list(records)
     changed[7] = dataclasses.replace(changed[7], text="新建石墨烯量子点实验室3个")
     index.sync(to_documents(changed))
     hits = bm25.search("石墨烯量子点", k=3)
@@ -114,17 +102,17 @@ def test_a_change_saves_a_new_snapshot_and_drops_the_old(tmp_path, model, rows):
     assert index.cache_path().exists()  # type: ignore[union-attr]
 
 
-def test_another_process_following_the_index_sees_a_new_generation(tmp_path, model, rows):
+def test_another_process_following_the_index_sees_a_new_generation(tmp_path, embeddings, records):
     """Two workers on one store: when one syncs a change, the other's next search (after its follow
     interval) answers from the new generation, without being told."""
-    docs = to_documents(rows)
-    writer = open_index(tmp_path / "db", model, tmp_path / "cache")
+    docs = to_documents(records)
+    writer = open_index(tmp_path / "db", embeddings, tmp_path / "cache")
     writer.sync(docs)
-    worker = Index(chroma_client(tmp_path / "db"), model, "c", cache_dir=tmp_path / "cache", follow_seconds=0)
+    worker = Index(chroma_client(tmp_path / "db"), embeddings, "c", cache_dir=tmp_path / "cache", follow_seconds=0)
     bm25 = Bm25Retriever(worker)
     assert not any("石墨烯" in h.text for h in bm25.search("石墨烯量子点", k=3))
     generation = worker.generation
-    changed = list(rows)
+    changed = list(records)
     changed[7] = dataclasses.replace(changed[7], text="新建石墨烯量子点实验室3个")
     writer.sync(to_documents(changed))
     for retriever in (bm25, DenseRetriever(worker)):
@@ -133,43 +121,43 @@ def test_another_process_following_the_index_sees_a_new_generation(tmp_path, mod
     assert worker.generation > generation and worker.held == writer.held
 
 
-def test_with_the_state_file_a_cold_start_opens_no_store_until_the_index_changes(tmp_path, model, rows):
+def test_with_the_state_file_a_cold_start_opens_no_store_until_the_index_changes(tmp_path, embeddings, records):
     """An embedded store's state file lets a new process sync (unchanged), rank and read the rows it returns
     from the saved snapshot without opening the store; a change by another process removes and rewrites the
     file, and the follower then opens the store and answers from the new generation."""
     from index.clients import ClientOnUse
 
-    docs = to_documents(rows)
+    docs = to_documents(records)
     state, cache = tmp_path / "db" / "c.state.json", tmp_path / "cache"
-    writer = Index(chroma_client(tmp_path / "db"), model, "c", cache_dir=cache, state_file=state)
+    writer = Index(chroma_client(tmp_path / "db"), embeddings, "c", cache_dir=cache, state_file=state)
     writer.sync(docs)
     expected = HybridRetriever(DenseRetriever(writer), Bm25Retriever(writer)).search("为农服务网点有多少家", k=5)
     assert state.exists() and writer.cache_path() is not None and writer.cache_path().exists()  # type: ignore[union-attr]
 
     client = ClientOnUse(lambda: chroma_client(tmp_path / "db"))
-    cold = Index(client, model, "c", cache_dir=cache, follow_seconds=0, state_file=state)
+    cold = Index(client, embeddings, "c", cache_dir=cache, follow_seconds=0, state_file=state)
     assert cold.sync(docs).unchanged == len(docs)
     hits = HybridRetriever(DenseRetriever(cold), Bm25Retriever(cold)).search("为农服务网点有多少家", k=5)
     assert [(h.id, h.text, h.metadata) for h in hits] == [(h.id, h.text, h.metadata) for h in expected]
     assert not client.opened
 
-    changed = list(rows)
+    changed = list(records)
     changed[7] = dataclasses.replace(changed[7], text="新建石墨烯量子点实验室3个")
     writer.sync(to_documents(changed))
     hits = Bm25Retriever(cold).search("石墨烯量子点实验室", k=3)
     assert hits[0].metadata["line"] == changed[7].line and client.opened
 
     state.unlink()  # a store made before the file existed: the next unchanged sync writes it
-    again = Index(chroma_client(tmp_path / "db"), model, "c", cache_dir=cache, state_file=state)
+    again = Index(chroma_client(tmp_path / "db"), embeddings, "c", cache_dir=cache, state_file=state)
     assert again.sync(to_documents(changed)).unchanged == len(docs) and state.exists()
 
 
-def test_the_saved_snapshot_keeps_each_rows_text_and_metadata(tmp_path, model, rows):
-    docs = to_documents(rows)
-    index = open_index(tmp_path / "db", model, tmp_path / "cache")
+def test_the_saved_snapshot_keeps_each_rows_text_and_metadata(tmp_path, embeddings, records):
+    docs = to_documents(records)
+    index = open_index(tmp_path / "db", embeddings, tmp_path / "cache")
     index.sync(docs)
     ids = [str(d.id) for d in docs[:5]] + ["no-such-id"]
     from_store = index.fetch(ids)
     assert index.snapshot().rows_of(ids) == from_store  # taken from the store
-    cold = open_index(tmp_path / "db", model, tmp_path / "cache")
+    cold = open_index(tmp_path / "db", embeddings, tmp_path / "cache")
     assert cold.snapshot().rows_of(ids) == from_store and len(from_store) == 5  # loaded from the saved files

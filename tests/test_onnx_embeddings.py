@@ -35,18 +35,12 @@ def settings():
 
 
 @pytest.fixture(scope="module")
-def fp32_embeddings(sentence_embeddings):
-    """sentence-transformers in float32: the reference (the session's, loaded once)."""
-    return sentence_embeddings
-
-
-@pytest.fixture(scope="module")
-def seed_vectors(embeddings, fp32_embeddings, seed_texts) -> tuple[np.ndarray, np.ndarray]:
+def seed_vectors(embeddings, sentence_embeddings, seed_texts) -> tuple[np.ndarray, np.ndarray]:
     """The rows and the mixed texts as passages, through ONNX Runtime and through sentence-transformers: computed
     once, compared by the tests below. The ONNX side is the session's (`embeddings`, the same model remembering
     its vectors): the rows' vectors are those the shared store holds, made once per session."""
     texts = seed_texts + MIXED
-    return (np.asarray(embeddings.embed_documents(texts)), np.asarray(fp32_embeddings.embed_documents(texts)))
+    return (np.asarray(embeddings.embed_documents(texts)), np.asarray(sentence_embeddings.embed_documents(texts)))
 
 
 def test_auto_picks_onnx_for_the_built_model_and_torch_for_any_other(settings, onnx_embeddings):
@@ -62,9 +56,9 @@ def test_auto_picks_onnx_for_the_built_model_and_torch_for_any_other(settings, o
         resolve_backend("BAAI/bge-small-zh-v1.5", "onnx")
 
 
-def test_prompts_are_the_models_own(onnx_embeddings, fp32_embeddings):
+def test_prompts_are_the_models_own(onnx_embeddings, sentence_embeddings):
     assert (onnx_embeddings.query_prompt, onnx_embeddings.document_prompt) == (
-        fp32_embeddings.query_prompt, fp32_embeddings.document_prompt) == ("query: ", "passage: ")
+        sentence_embeddings.query_prompt, sentence_embeddings.document_prompt) == ("query: ", "passage: ")
 
 
 def test_passages_match_sentence_transformers_float32(seed_vectors, seed_texts):
@@ -76,12 +70,12 @@ def test_passages_match_sentence_transformers_float32(seed_vectors, seed_texts):
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
-def test_queries_match_and_rank_the_same_rows(onnx_embeddings, fp32_embeddings, seed_texts, seed_vectors):
+def test_queries_match_and_rank_the_same_rows(onnx_embeddings, sentence_embeddings, seed_texts, seed_vectors):
     fixture = json.loads((ROOT / "tests/fixtures/retrieval_questions.json").read_text())
     questions = [q["q"] for q in fixture["questions"]]
     assert len(questions) >= 10
     ours = np.asarray([onnx_embeddings.embed_query(q) for q in questions])
-    theirs = np.asarray([fp32_embeddings.embed_query(q) for q in questions])
+    theirs = np.asarray([sentence_embeddings.embed_query(q) for q in questions])
     assert ((ours * theirs).sum(axis=1) >= 0.999).all()
     docs_ours, docs_theirs = (vectors[: len(seed_texts)] for vectors in seed_vectors)
     top_ours = np.argsort(-(ours @ docs_ours.T), axis=1)[:, :5]
