@@ -519,8 +519,11 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
                      highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     _service().index()  # a bad source is an `error:` line here, before any worker starts
+    # the workers read their settings from the environment
     if settings.verbose:
-        os.environ["REVIEW_ASSISTANT_VERBOSE"] = "1"  # the workers read their settings from the environment
+        os.environ["REVIEW_ASSISTANT_VERBOSE"] = "1"
+    if settings.embedding_threads == 0:  # each worker's share of the cores, not every core each
+        os.environ["REVIEW_ASSISTANT_EMBEDDING_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info",
                 timeout_graceful_shutdown=5)
 

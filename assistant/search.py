@@ -67,7 +67,7 @@ def build_stack(settings: Settings, corpus: Corpus, client: Any = None,
 
         embeddings = BatchingEmbeddings(
             LazyEmbeddings(settings.embedding_model, settings.models_path, settings.embedding_batch_size,
-                           settings.embedding_dtype, settings.embedding_backend),
+                           settings.embedding_dtype, settings.embedding_backend, settings.embedding_threads),
             settings.query_batch_window_ms, settings.query_batch_max, settings.query_cache_size)
     if prefetch and hasattr(embeddings, "prefetch"):
         embeddings.prefetch()

@@ -47,6 +47,7 @@ class Health:
     notes: list[str] = field(default_factory=list)  # what an operator should know: stale data folder, audit
     pid: int = 0  # the process that answered (`serve --workers N` runs N of them)
     index_state: str = ""  # the live collection and what it holds, the same in every process that follows it
+    embedding_threads: int = 0  # the threads this process's model computes with (a share of the cores per worker)
 
 
 class Service:
@@ -344,10 +345,13 @@ class Service:
         self.follow()
         stack = self._stack
         notes = self.notes()
+        from index.embeddings import compute_threads
+
+        threads = compute_threads(self.settings.embedding_threads)
         if stack is None:  # lazy and not needed yet: nothing is wrong
             status = "ok" if self.retrieval == "lazy" and not notes else "degraded"
             return Health(status, False, len(self.corpus.records), 0, self.corpus.version, "not loaded",
-                          self.chat is not None, notes, os.getpid())
+                          self.chat is not None, notes, os.getpid(), embedding_threads=threads)
         try:
             stack.index.follow()  # another process may have synced or rebuilt it
             indexed = stack.index.count()
@@ -356,4 +360,4 @@ class Service:
             indexed, loaded = 0, False
         return Health("ok" if loaded and not notes else "degraded", loaded, len(self.corpus.records), indexed,
                       self.corpus.version, f"{stack.index.collection.name}@{stack.index.generation}",
-                      self.chat is not None, notes, os.getpid(), stack.index.state or "")
+                      self.chat is not None, notes, os.getpid(), stack.index.state or "", threads)

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # exported at `model build` time (cosine to sentence-transformers float32 >= 0.999, tested);
     # sentence-transformers for any other name or path. embedding_dtype applies to torch only.
     embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
+    # Threads per process for the model's arithmetic; 0: every core. `serve --workers N` gives each worker
+    # cores / N when this is 0, so that N workers do not fight over the cores.
+    embedding_threads: int = Field(default=0, ge=0)
     # Under load, concurrent queries share one model call: the first waits at most this long for the queries
     # of searches already under way (a lone query does not wait; index.batching); recent query embeddings are
     # cached. 0 / 0: off.

@@ -60,12 +60,17 @@ def cpu_has_bf16() -> bool:
         return False
 
 
-def load_sentence_model(name: str, models_dir: Path, dtype: str = "auto") -> SentenceTransformer:
+def compute_threads(threads: int = 0) -> int:
+    """The threads a model computes with: `threads`, or every core when it is 0."""
+    return threads if threads > 0 else max(1, os.cpu_count() or 1)
+
+
+def load_sentence_model(name: str, models_dir: Path, dtype: str = "auto", threads: int = 0) -> SentenceTransformer:
     offline()
     import torch
     from sentence_transformers import SentenceTransformer
 
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(compute_threads(threads))
     where = ensure_model(name, models_dir)
     if dtype == "auto":
         dtype = "bfloat16" if cpu_has_bf16() else "float32"
@@ -103,8 +108,9 @@ class SentenceEmbeddings(Embedder):
         return self._encode(texts, self.query_prompt)
 
 
-def load_embeddings(name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto") -> SentenceEmbeddings:
-    return SentenceEmbeddings(load_sentence_model(name, models_dir, dtype), batch_size=batch_size, name=name)
+def load_embeddings(name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto",
+                    threads: int = 0) -> SentenceEmbeddings:
+    return SentenceEmbeddings(load_sentence_model(name, models_dir, dtype, threads), batch_size=batch_size, name=name)
 
 
 def ensure_onnx(model_dir: Path) -> Path:
@@ -135,24 +141,25 @@ def resolve_backend(name: str, backend: Backend = "auto") -> Literal["onnx", "to
 
 
 def load_any(name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto",
-             backend: Backend = "auto") -> Embedder:
-    """The embedder the settings name: ONNX Runtime (no torch) or sentence-transformers."""
+             backend: Backend = "auto", threads: int = 0) -> Embedder:
+    """The embedder the settings name: ONNX Runtime (no torch) or sentence-transformers, computing with
+    `threads` threads (0: every core)."""
     if resolve_backend(name, backend) == "onnx":
         from index.onnx_embed import OnnxEmbeddings
 
         offline()
         where = ensure_model(name, models_dir)
-        return OnnxEmbeddings(ensure_onnx(Path(where)), batch_size=batch_size, name=name)
-    return load_embeddings(name, models_dir, batch_size, dtype)
+        return OnnxEmbeddings(ensure_onnx(Path(where)), batch_size=batch_size, threads=threads, name=name)
+    return load_embeddings(name, models_dir, batch_size, dtype, threads)
 
 
 class LazyEmbeddings(Embedder):
     """Loads the model on first use: an unchanged re-index or a BM25-only search never loads it."""
 
     def __init__(self, name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto",
-                 backend: Backend = "auto"):
+                 backend: Backend = "auto", threads: int = 0):
         self.name, self.models_dir, self.batch_size, self.dtype = name, models_dir, batch_size, dtype
-        self.backend = backend
+        self.backend, self.threads = backend, threads
         self._loaded: Embedder | None = None
         self._loading = threading.Lock()
         self._prefetch: threading.Thread | None = None
@@ -162,7 +169,8 @@ class LazyEmbeddings(Embedder):
         if self._loaded is None:
             with self._loading:
                 if self._loaded is None:
-                    self._loaded = load_any(self.name, self.models_dir, self.batch_size, self.dtype, self.backend)
+                    self._loaded = load_any(self.name, self.models_dir, self.batch_size, self.dtype, self.backend,
+                                            self.threads)
         return self._loaded
 
     def warm(self) -> None:

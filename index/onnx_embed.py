@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embeddings import Embedder
+from index.embeddings import Embedder, compute_threads
 
 FORMAT = 3  # bump when the exported files change: an older copy is exported again
 ONNX_DIR = f"onnx-{FORMAT}"  # beside older copies, which older checkouts sharing the models folder still use
@@ -307,7 +307,7 @@ class OnnxEmbeddings(Embedder):
     """LangChain's `Embeddings` methods over an exported copy: the same prompts, pooling and normalisation as the
     sentence-transformers model it was exported from."""
 
-    def __init__(self, directory: Path, batch_size: int = 8, threads: int | None = None, name: str = "",
+    def __init__(self, directory: Path, batch_size: int = 8, threads: int = 0, name: str = "",
                  quick_queries: int = QUICK_QUERIES):
         import onnxruntime as ort
 
@@ -330,7 +330,7 @@ class OnnxEmbeddings(Embedder):
                 self.quick = None
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
+        options.intra_op_num_threads = compute_threads(threads)
         options.inter_op_num_threads = 1
         # no spin-waiting between calls: on 2 shared cores the spinning threads took the CPU from the server's
         # other threads (measured: a query 44 ms with spinning, 21 ms without, at a load average of 7)

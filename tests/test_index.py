@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 from langchain_core.embeddings import Embeddings
@@ -150,3 +151,19 @@ def test_searches_see_a_sync_at_once(index, records):
         for filters in (None, {"department": changed[7].department}):
             hits = retriever.search("石墨烯量子点实验室", k=3, filters=filters)
             assert hits[0].metadata["line"] == changed[7].line and "石墨烯" in hits[0].text
+
+
+def test_the_model_is_loaded_with_the_threads_the_settings_give(tmp_path, corpus, monkeypatch):
+    """REVIEW_ASSISTANT_EMBEDDING_THREADS reaches the loader (nothing is loaded here: the model loads on use),
+    and /health says what the process computes with; 0 means every core."""
+    from assistant.service import Service
+    from index.embeddings import compute_threads
+
+    monkeypatch.setenv("REVIEW_ASSISTANT_EMBEDDING_THREADS", "3")
+    stack = build_stack(Settings(var_dir=tmp_path), corpus)
+    assert stack.index.embeddings.inner.threads == 3  # BatchingEmbeddings over LazyEmbeddings, not loaded
+    assert Service.from_settings(Settings(var_dir=tmp_path), audit=False).health().embedding_threads == 3
+    assert compute_threads(0) == os.cpu_count() and compute_threads(1) == 1
+    monkeypatch.setenv("REVIEW_ASSISTANT_EMBEDDING_THREADS", "-1")
+    with pytest.raises(ValueError, match="embedding_threads"):
+        Settings()

@@ -56,6 +56,18 @@ def test_auto_picks_onnx_for_the_built_model_and_torch_for_any_other(settings, o
         resolve_backend("BAAI/bge-small-zh-v1.5", "onnx")
 
 
+def test_onnx_runtime_computes_with_the_threads_asked(onnx_embeddings):
+    import os
+
+    from index.onnx_embed import OnnxEmbeddings
+
+    def threads(model: OnnxEmbeddings) -> int:
+        return model.session.get_session_options().intra_op_num_threads
+
+    assert threads(OnnxEmbeddings(onnx_embeddings.directory, threads=1)) == 1
+    assert threads(OnnxEmbeddings(onnx_embeddings.directory)) == os.cpu_count()  # 0: every core
+
+
 def test_prompts_are_the_models_own(onnx_embeddings, sentence_embeddings):
     assert (onnx_embeddings.query_prompt, onnx_embeddings.document_prompt) == (
         sentence_embeddings.query_prompt, sentence_embeddings.document_prompt) == ("query: ", "passage: ")

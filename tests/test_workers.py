@@ -43,6 +43,7 @@ def test_every_worker_answers_and_follows_a_rebuild_by_another_process(tmp_path,
            "REVIEW_ASSISTANT_VAR_DIR": str(tmp_path / "var"), "REVIEW_ASSISTANT_CHROMA_HOST": host,
            "REVIEW_ASSISTANT_CHROMA_PORT": str(port), "REVIEW_ASSISTANT_COLLECTION": "workers",
            "REVIEW_ASSISTANT_INDEX_FOLLOW_SECONDS": "0.2"}
+    env.pop("REVIEW_ASSISTANT_EMBEDDING_THREADS", None)  # left to serve: each worker gets its share of the cores
     # The store on the Chroma server filled here as the server's parent process would fill it, with the session's
     # vectors of the same rows (embedded once per session): the parent then finds every row unchanged and embeds
     # none, instead of spending most of this test embedding the fixture rows again.
@@ -64,6 +65,7 @@ def test_every_worker_answers_and_follows_a_rebuild_by_another_process(tmp_path,
         assert len(health) == 2, f"one worker never answered: {health}"
         before = {pid: r.json() for pid, r in health.items()}
         assert all(h["status"] == "ok" and h["index_loaded"] and h["pid"] == pid for pid, h in before.items())
+        assert {h["embedding_threads"] for h in before.values()} == {max(1, (os.cpu_count() or 1) // 2)}
         old_state = {h["index_state"] for h in before.values()}
         assert len(old_state) == 1 and "" not in old_state  # both hold the one index the parent checked
 
