@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test-$(HASH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-test system-deps system-test-deps run ask index test test-quick lint typecheck bench clean
+.PHONY: setup setup-test system-deps system-test-deps run ask index test test-quick durations lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	@echo "==> installing: $(VENV) with the project and its dependencies (quietly; a few minutes the first time)"
@@ -63,6 +63,10 @@ test: setup-test
 # The quick tier: no model, no server (ingest, facts, every facts answer, the guard, templates, API routes).
 test-quick: setup
 	$(BIN)/pytest -m "not slow"
+
+# the whole suite, rewriting tests/durations.json: the order in which xdist's workers take the modules
+durations: setup-test
+	REVIEW_ASSISTANT_REQUIRE_LOCAL_LLM=1 $(BIN)/pytest --store-durations
 
 lint: setup
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ models paths elsewhere through the environment (which subprocesses inherit), and
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -25,6 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # process per core (xdist), and spinning threads took CPU from the other workers (whole suite 184 -> 165 s wall,
 # 327 -> 295 s of CPU). Set before torch is imported; the processes the tests start inherit it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Each xdist worker computes on its share of the cores (the model's threads, OpenMP's): every worker is busy, so
+# a worker's second thread only takes the core from another worker, and costs more CPU for the same vectors
+# (torch: 19 s of CPU for the fixture rows on two threads, 15 s on one). Processes the tests start inherit it.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    SHARE = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    os.environ.setdefault("REVIEW_ASSISTANT_EMBEDDING_THREADS", SHARE)
+    os.environ.setdefault("OMP_NUM_THREADS", SHARE)
 FIXTURES = ROOT / "tests" / "fixtures"
 DATA = FIXTURES / "data"  # a copy of data/ with its lines unchanged: what every test reads
 OUTCOMES = "000_7fc1be17f2f87087.txt"
@@ -103,16 +111,33 @@ def onnx_embeddings():
 
     settings = Settings()
     quiet_libraries()
-    return load_any(settings.embedding_model, settings.models_path, settings.embedding_batch_size, backend="onnx")
+    return load_any(settings.embedding_model, settings.models_path, settings.embedding_batch_size, backend="onnx",
+                    threads=settings.embedding_threads)
 
 
 @pytest.fixture(scope="session")
-def embeddings(onnx_embeddings):
-    """The default model as production runs it (`onnx_embeddings`), remembering every vector it makes: the rows
-    are embedded once per session, however many stores the tests fill."""
+def embeddings(onnx_embeddings, corpus, tmp_path_factory):
+    """The default model as production runs it (`onnx_embeddings`), remembering every vector it makes, and
+    starting with the vectors of the fixture rows as the index embeds them. The first xdist worker to need them
+    embeds the rows and leaves the vectors for the others: the rows are embedded once per session (about 14 s
+    of CPU), not once per worker, however many stores the tests fill."""
+    import numpy as np
+    from filelock import FileLock
+
+    from assistant.chunks import to_documents
     from tests.fakes import MemoEmbeddings
 
-    return MemoEmbeddings(onnx_embeddings)
+    memo = MemoEmbeddings(onnx_embeddings)
+    shared = session_folder(tmp_path_factory) / "row-vectors.npz"
+    with FileLock(str(shared) + ".lock"):
+        if shared.exists():
+            saved = np.load(shared)
+            memo.documents.update(zip(saved["texts"].tolist(), saved["vectors"].tolist(), strict=True))
+        else:
+            texts = [d.page_content for d in to_documents(corpus.records)]
+            vectors = memo.embed_documents(texts)
+            np.savez(shared, texts=np.array(texts), vectors=np.array(vectors, dtype=np.float32))
+    return memo
 
 
 @pytest.fixture(scope="session")
@@ -128,7 +153,8 @@ def sentence_embeddings():
     settings = Settings()
     quiet_libraries()
     return MemoEmbeddings(load_embeddings(settings.embedding_model, settings.models_path,
-                                          settings.embedding_batch_size, dtype="float32"))
+                                          settings.embedding_batch_size, dtype="float32",
+                                          threads=settings.embedding_threads))
 
 
 @pytest.fixture
@@ -206,10 +232,8 @@ def shared_service(embeddings, tmp_path_factory):
     """The real service (the real model, an embedded Chroma in a temporary folder, facts), built eagerly as the
     server builds it: one store of the fixture rows for every slow test.
 
-    The first xdist worker to need it embeds the rows and leaves a copy of the store and of the vectors it made
-    for the others; they start from the copy (the sync finds every row unchanged and embeds nothing) and
-    remember the vectors, so the rows are embedded once per session, not once per worker."""
-    import numpy as np
+    The first xdist worker to need it fills the store and leaves a copy for the others, which start from the
+    copy (the sync finds every row unchanged). The vectors come from `embeddings` either way."""
     from filelock import FileLock
 
     from assistant.service import Service
@@ -223,14 +247,10 @@ def shared_service(embeddings, tmp_path_factory):
         built = (shared / "complete").exists()
         if built:
             shutil.copytree(shared / "index", settings.index_path)
-            vectors = np.load(shared / "vectors.npz")
-            embeddings.documents.update(zip(vectors["texts"].tolist(), vectors["vectors"].tolist(), strict=True))
         service = Service.from_settings(settings, "eager", client=chroma_client(settings.index_path),
                                         embeddings=embeddings, chat=None)
         if not built:
             shutil.copytree(settings.index_path, shared / "index")
-            np.savez(shared / "vectors.npz", texts=np.array(list(embeddings.documents)),
-                     vectors=np.array(list(embeddings.documents.values()), dtype=np.float32))
             (shared / "complete").touch()
     return service
 
@@ -316,6 +336,12 @@ class LiveServer(str):
 SLOW_FIXTURES = {"onnx_embeddings", "embeddings", "sentence_embeddings", "shared_service", "indexed_env"}
 
 
+def pytest_addoption(parser):
+    parser.addoption("--store-durations", action="store_true",
+                     help=f"write each module's time (its tests' setup, call and teardown) to {DURATIONS.name}: "
+                          "the order xdist's workers take the modules in")
+
+
 def pytest_collection_modifyitems(config, items):
     """A test that loads the real model belongs to the slow tier: say so at collection, before the quick tier
     silently spends a minute building it. Then the order the workers take modules in."""
@@ -323,31 +349,75 @@ def pytest_collection_modifyitems(config, items):
              if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("slow") is None]
     if wrong:
         raise pytest.UsageError("these tests use the real model but are not marked slow: " + ", ".join(wrong))
-    # Modules with slow tests first, each whole and in its own order: xdist's workers take the long ones first
-    # and the many short quick modules fill in at the end, instead of one worker finishing a server module alone.
-    slow_modules = {item.path for item in items if item.get_closest_marker("slow") is not None}
-    items.sort(key=lambda item: item.path not in slow_modules)  # stable: each module's order is kept
     stray = {item.nodeid.split("::", 1)[0] for item in items
-             if "sentence_embeddings" in getattr(item, "fixturenames", ())} - TORCH_MODULES
+             if "sentence_embeddings" in getattr(item, "fixturenames", ())} - set(TORCH_MODULES)
     if stray:
         raise pytest.UsageError(f"add {', '.join(sorted(stray))} to TORCH_MODULES in tests/conftest.py")
+    # The longest scopes first, each whole and in its own order (xdist sends scopes in this order): the workers
+    # start on the long ones and the many short quick modules fill in at the end, instead of one worker finishing
+    # a server module alone. Times from the last `--store-durations` run; a module it lacks is estimated.
+    known = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    estimate: dict[str, float] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        if module not in known:
+            estimate[module] = estimate.get(module, 0.0) + (3.0 if item.get_closest_marker("slow") else 0.05)
+    cost: dict[str, float] = {}
+    for module in {item.nodeid.split("::", 1)[0] for item in items}:
+        scope = module_scope(module)
+        cost[scope] = cost.get(scope, 0.0) + known.get(module, estimate.get(module, 0.0))
+    items.sort(key=lambda item: (-cost[module_scope(item.nodeid)], module_scope(item.nodeid),
+                                 TORCH_MODULES.index(item.nodeid.split("::", 1)[0])
+                                 if module_scope(item.nodeid) == "torch" else 0))  # stable: a module keeps its order
 
 
 # The modules that compare with torch's sentence-transformers (the `sentence_embeddings` fixture): one worker runs
-# both, so that importing torch and loading the reference, about 10 s of CPU, happens once.
-TORCH_MODULES = {"tests/test_embeddings.py", "tests/test_onnx_embeddings.py"}
+# both, so that importing torch and loading the reference, about 10 s of CPU, happens once. In this order: the ONNX
+# module embeds the fixture rows first thing (`embeddings`), so that a worker starting a server module meanwhile
+# finds them made instead of waiting for them.
+TORCH_MODULES = ("tests/test_onnx_embeddings.py", "tests/test_embeddings.py")
+DURATIONS = ROOT / "tests" / "durations.json"
+
+
+def module_scope(nodeid: str) -> str:
+    """What one xdist worker runs whole: a module, or the torch modules together."""
+    module = nodeid.split("::", 1)[0]
+    return "torch" if module in TORCH_MODULES else module
 
 
 def pytest_xdist_make_scheduler(config, log):
     """xdist's workers take whole modules (`--dist loadscope`): a module's module-scoped fixtures (a server, a
     browser, llama.cpp) are built once and its tests run in order; the torch modules go to one worker together.
     (`--dist loadgroup` would do the latter, but it renames test ids through an attribute pytest 9.2 no longer
-    has, and silently groups nothing.)"""
+    has, and silently groups nothing.) Scopes go out in the order of collection (longest first), not xdist's
+    default of the most tests first."""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False
 
     class ModulesTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return "torch" if module in TORCH_MODULES else module
+            return module_scope(nodeid)
 
     return ModulesTogether(config, log)
+
+
+_durations: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Every test's phases, as the process that reports (xdist's controller, or the only process) sees them."""
+    module = report.nodeid.split("::", 1)[0]
+    _durations[module] = _durations.get(module, 0.0) + report.duration
+
+
+def pytest_configure(config):
+    """`--store-durations` times a whole run (`make durations`): a run of some tests would leave out the rest."""
+    if config.getoption("store_durations") and (config.getoption("markexpr") or config.getoption("keyword")
+                                               or config.args_source == pytest.Config.ArgsSource.ARGS):
+        raise pytest.UsageError("--store-durations needs the whole suite: no -m, -k or paths")
+
+
+def pytest_sessionfinish(session):
+    if session.config.getoption("store_durations") and not os.environ.get("PYTEST_XDIST_WORKER") and _durations:
+        DURATIONS.write_text(json.dumps({m: round(t, 1) for m, t in sorted(_durations.items())}, indent=1) + "\n")
