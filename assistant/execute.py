@@ -54,8 +54,8 @@ def value_of(d: DepartmentRow, measure: str) -> Decimal | int | None:
 
 # Operations over every department of a scope: when the question names no year and the data holds the measure in
 # several years, they answer for the newest one (and say so), unless the question asks for every year (历年).
-NEWEST_YEAR_OPERATIONS = frozenset({"list", "count", "sum", "mean", "min", "max", "top", "bottom", "nth", "spread",
-                                    "ties"})
+NEWEST_YEAR_OPERATIONS = frozenset({"list", "count", "sum", "mean", "median", "min", "max", "top", "bottom", "nth",
+                                    "spread", "ties"})
 
 
 class Executor:
@@ -65,11 +65,11 @@ class Executor:
         self._noted = set(facts)  # the facts already noted, for a constant-time check (a mean over 10k rows)
         self.handlers: dict[str, Callable[[Query], Result]] = {
             "value": self.value, "list": self.select, "count": self.select, "sum": self.aggregate,
-            "mean": self.aggregate, "min": self.extreme, "max": self.extreme, "top": self.extreme,
-            "bottom": self.extreme, "nth": self.nth, "next": self.next, "difference": self.difference,
-            "spread": self.spread, "ties": self.ties, "intersect": self.intersect, "only_in": self.intersect,
-            "items": self.items, "summary": self.summary, "content": self.lookup, "status_of": self.status_of,
-            "place": self.place, "from_mean": self.from_mean, "refuse": self.refuse,
+            "mean": self.aggregate, "median": self.aggregate, "min": self.extreme, "max": self.extreme,
+            "top": self.extreme, "bottom": self.extreme, "nth": self.nth, "next": self.next,
+            "difference": self.difference, "spread": self.spread, "ties": self.ties, "intersect": self.intersect,
+            "only_in": self.intersect, "items": self.items, "summary": self.summary, "content": self.lookup,
+            "status_of": self.status_of, "place": self.place, "from_mean": self.from_mean, "refuse": self.refuse,
         }
 
     def run(self, q: Query) -> Result:
@@ -97,7 +97,8 @@ class Executor:
         else:
             measure = q.measure.name if q.measure is not None and q.measure.name in FIELD_MEASURES else \
                 "coefficient" if q.operation == "ties" else "score"
-            if q.operation in ("sum", "mean", "min", "max", "top", "bottom", "nth", "spread") and measure == "rank":
+            if q.operation in ("sum", "mean", "median", "min", "max", "top", "bottom", "nth", "spread") \
+                    and measure == "rank":
                 measure = "score"
             years = [y for y in self.corpus.departments_by_year
                      if self.rows(q, measure, q.scope, predicates=False, years=(y,), first=True)]
@@ -140,6 +141,25 @@ class Executor:
         method = f"({' + '.join(map(str, values))}) / {len(values)} = {total} / {len(values)}"
         self.computed(f"{name}平均{label(measure)}", mean, cites, method, year=year, unit=spec(measure).unit)
         return Average(values, cites, total, exact, mean, method)
+
+    def median(self, group: list[DepartmentRow], measure: str, name: str,
+               year: int) -> tuple[list[Decimal], list[int], Decimal, str]:
+        """The middle of a group's values from the lowest (the mean of the two middle ones for an even count,
+        rounded half up to the measure's places), each input cited, noted as a computed figure with the
+        ordered values written out."""
+        ordered = sorted(group, key=lambda d: value_of(d, measure) or 0)
+        values = [Decimal(value_of(d, measure) or 0) for d in ordered]
+        cites = [self.cite(d, measure) for d in ordered]
+        middle = len(values) // 2
+        chain = " ≤ ".join(map(str, values))
+        if len(values) % 2:
+            value, method = values[middle], f"{chain} → {values[middle]}"
+        else:
+            low, high = values[middle - 1], values[middle]
+            value = ((low + high) / 2).quantize(Decimal(1).scaleb(-PLACES[measure]), rounding=ROUND_HALF_UP)
+            method = f"{chain} → ({low} + {high}) / 2 = {value}"
+        self.computed(f"{name}{label(measure)}中位数", value, cites, method, year=year, unit=spec(measure).unit)
+        return values, cites, value, method
 
     def compared(self, count: int, what: str, year: int | None = None) -> None:
         """A count the answer states of what it compared or scanned (共比较14个部门), as a computed figure."""
@@ -366,20 +386,27 @@ class Executor:
         return Result(text, "facts", self.table(chosen_all, measure, q) if chosen_all else None)
 
     def rank_list(self, q: Query) -> Result:
-        """Who holds rank N: from the rank column, per category; a rank the excerpt lacks is refused."""
-        wanted = next(int(p.value) for p in q.predicates if isinstance(p, FieldIs) and p.field == "rank")
+        """Who holds rank N, or each rank from N to M: from the rank column, per category; ranks the excerpt
+        lacks are said (all of them refused)."""
+        p = next(p for p in q.predicates if isinstance(p, FieldIs) and p.field == "rank")
+        low = int(p.value)
+        high = int(p.upper) if p.op == "between" and p.upper is not None else low
         groups = []
         for stats in score_stats(self.corpus.departments, q.scope.years[0] if len(q.scope.years) == 1 else None,
                                  q.scope.categories[0] if len(q.scope.categories) == 1 else None):
-            rows = [(d, self.cite(d, "rank"), self.cite(d, "score")) for d in stats.rows if d.rank == wanted]
+            held = sorted((d for d in stats.rows if d.rank is not None and low <= d.rank <= high),
+                          key=lambda d: d.rank or 0)
+            rows = [(d, self.cite(d, "rank"), self.cite(d, "score")) for d in held]
             present = stats.ranks_present
-            if not rows and present:
+            absent = [n for n in range(low, high + 1) if n not in present]
+            if absent and present:
                 self.computed("类别内已有排名", f"{present[0]}–{present[-1]}", [self.cite(stats.rows[0], "rank")],
                               f"ranks present for {stats.category}", year=stats.year)
             groups.append({"category": stats.category, "year": stats.year, "rows": rows,
-                           "first": present[0] if present else None, "last": present[-1] if present else None})
+                           "first": present[0] if present else None, "last": present[-1] if present else None,
+                           "absent": _span_text(absent, q.lang)})
         found = any(g["rows"] for g in groups)
-        text = render("ops/rank.j2", lang=q.lang, rank=wanted, groups=groups)
+        text = render("ops/rank.j2", lang=q.lang, rank=low, upper=high, groups=groups)
         return Result(text, "facts" if found else "refusal")
 
     def table(self, cited: list[tuple[DepartmentRow, int]], measure: str, q: Query,
@@ -413,7 +440,8 @@ class Executor:
         if not rows:
             return self.unavailable(q, measure)
         groups = self.groups(rows, measure, combined=bool(q.combined and not q.scope.categories))
-        if q.operation == "mean" and measure == "score" and not q.scope.categories and len(groups) > 1 and not q.n:
+        if q.operation in ("mean", "median") and measure == "score" and not q.scope.categories and len(groups) > 1 \
+                and not q.n:
             groups += self.groups(rows, measure, combined=True)
         if q.n:  # 最低的两个单位平均分: the N first of each group in the order asked, ties at the cut included
             kept = []
@@ -429,6 +457,8 @@ class Executor:
             if q.operation == "mean":
                 average = self.average(group, measure, name, year)
                 values, cites, value, method = average.values, average.cites, average.mean, average.method
+            elif q.operation == "median":
+                values, cites, value, method = self.median(group, measure, name, year)
             else:
                 values = [Decimal(value_of(d, measure) or 0) for d in group]
                 cites = [self.cite(d, measure) for d in group]
@@ -1044,6 +1074,18 @@ def _filters(scope: Scope) -> dict[str, Any]:
     if len(scope.categories) == 1:
         f["category"] = scope.categories[0]
     return f
+
+
+def _span_text(numbers: list[int], lang: str) -> str:
+    """Consecutive numbers as spans: [3, 4, 5, 8] -> "3至5、8" ("3–5, 8" in English)."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    joiner, dash = ("、", "至") if lang == "zh" else (", ", "–")
+    return joiner.join(str(a) if a == b else f"{a}{dash}{b}" for a, b in spans)
 
 
 def _places(values: list[Any]) -> list[int]:

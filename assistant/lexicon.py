@@ -135,6 +135,8 @@ def lexicon_path(data_dir: Path) -> Path:
 
 
 def load_lexicon(data_dir: Path) -> Lexicon:
+    from assistant.settings import BUNDLED_DATA_DIR
+
     path = lexicon_path(data_dir)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -157,6 +159,11 @@ def load_lexicon(data_dir: Path) -> Lexicon:
             raise IngestError([Problem(str(path), None, f"english.{word} must be a string or a list of strings")])
     english_city = city.get("english", "")
     ops = raw.get("operations", {})
+    bundled = BUNDLED_DATA_DIR / LEXICON_FILE
+    if path != bundled and bundled.exists():
+        # an older lexicon (a published version kept from before an upgrade, a site's own copy) lacks the word
+        # lists of operations added since: it gets the bundled ones, not a failure on every question
+        ops = {**tomllib.loads(bundled.read_text(encoding="utf-8")).get("operations", {}), **ops}
     status = raw.get("status", {})
     text = raw.get("text", {})
     quantity = raw.get("quantity", {})

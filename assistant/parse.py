@@ -116,7 +116,8 @@ class Parser:
         earlier = [self.slots(normalise(h)) for h in history[-1:]]
         for i, s in enumerate(slots):
             bare = s.departments and not (s.measures or s.ops or s.status or s.phrases or s.concept or s.comparisons
-                                          or s.wants_quantity or s.extreme or s.nth or s.rank_eq or s.top
+                                          or s.wants_quantity or s.extreme or s.nth or s.rank_eq or s.rank_range
+                                          or s.top
                                           or s.bottom or s.listing)
             order = not s.measures and bool(s.extreme or s.top or s.bottom or s.nth)  # "最小的呢?"
             before = slots[i - 1] if i else (earlier[0] if earlier else None)
@@ -149,8 +150,9 @@ class Parser:
         if first is None or first.departments or first.unknown or not history:
             return
         follow_up = REFERS_BACK.search(first.text) or (first.measures and not (
-            first.categories or first.extreme or first.top or first.ops & {"mean", "sum", "count", "spread", "ties"}
-            or first.comparisons or first.rank_eq or first.nth or first.listing))
+            first.categories or first.extreme or first.top
+            or first.ops & {"mean", "median", "sum", "count", "spread", "ties"} or first.comparisons
+            or first.rank_eq or first.rank_range or first.nth or first.listing))
         if not follow_up:
             return
         for earlier in reversed(history):
@@ -279,11 +281,16 @@ class Parser:
         if s.rank_eq is not None and not names:
             return [replace(base, operation="list", predicates=(FieldIs("rank", "=", Decimal(s.rank_eq)),),
                             measure=Measure("rank"))]
+        if s.rank_range is not None and not names:  # 第3到第5名: who holds each rank of the range
+            low, high = s.rank_range
+            return [replace(base, operation="list", predicates=(FieldIs("rank", "between", Decimal(low),
+                                                                        Decimal(high)),), measure=Measure("rank"))]
         if s.nth is not None and not names:
             return [replace(base, operation="nth", n=s.nth, ascending=s.ascending,
                             measure=Measure(self._ordered_measure(field_measure, s)), predicates=predicates)]
-        if (s.top or s.bottom) and not names and ("mean" in s.ops or "sum" in s.ops):  # 最低的两个单位平均分
-            return [replace(base, operation="mean" if "mean" in s.ops else "sum", n=s.top or s.bottom,
+        aggregate = next((op for op in ("median", "mean", "sum") if op in s.ops), None)
+        if (s.top or s.bottom) and not names and aggregate:  # 最低的两个单位平均分
+            return [replace(base, operation=aggregate, n=s.top or s.bottom,
                             ascending=bool(s.bottom), measure=Measure(self._ordered_measure(field_measure, s)),
                             predicates=predicates)]
         if (s.top or s.bottom) and not names:
@@ -296,20 +303,20 @@ class Parser:
         if "ranking" in s.ops and not names and not predicates and not s.phrases and not s.concept:
             return [replace(base, operation="bottom" if s.ascending else "top", n=0,  # n=0: all of them
                             measure=Measure(self._ordered_measure(field_measure, s)))]
-        if predicates and not names and ("mean" in s.ops or "sum" in s.ops) and not s.listing:
+        if predicates and not names and aggregate and not s.listing:
             # 得分在120分以上的部门平均分: the aggregate over the departments that pass
-            return [replace(base, operation="mean" if "mean" in s.ops else "sum", predicates=predicates,
+            return [replace(base, operation=aggregate, predicates=predicates,
                             measure=Measure(predicates[0].field))]
         if predicates and not names:
             op = "count" if "count" in s.ops and not s.listing else "list"
             return [replace(base, operation=op, predicates=predicates,
                             measure=Measure(predicates[0].field if isinstance(predicates[0], FieldIs) else "score"))]
-        if ("mean" in s.ops or "sum" in s.ops) and not names:
+        if aggregate and not names:
             versus = "difference" in s.ops and len(scope.categories) == 2
             ordered = tuple(sorted(scope.categories, key=lambda c: min(  # in the order the question names them
                 (m.start() for cat in self.lex.categories if cat.name == c for m in cat.spellings.finditer(text)),
                 default=0)))
-            return [replace(base, operation="mean" if "mean" in s.ops else "sum", versus=versus,
+            return [replace(base, operation=aggregate, versus=versus,
                             scope=replace(scope, categories=ordered) if versus else scope,
                             measure=Measure(self._ordered_measure(field_measure, s)))]
         if not names and self._counts_items(s):  # 2023年一共有多少项承诺: every row in scope, counted

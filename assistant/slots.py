@@ -75,6 +75,7 @@ class Slots:
     measures: list[tuple[str, int]] = field(default_factory=list)
     comparisons: list[tuple[str, Decimal, Decimal | None, str, int]] = field(default_factory=list)  # op, v, upper, unit, pos  # noqa: E501
     rank_eq: int | None = None
+    rank_range: tuple[int, int] | None = None  # 第3到第5名, ranked 2nd to 4th: the ranks from, to (both held)
     nth: int | None = None
     top: int | None = None
     bottom: int | None = None
@@ -135,7 +136,8 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
     if s.lang == "en":  # "mention the Yangtze River Delta (长三角)": Chinese words in English are the rows' own
         for m in re.finditer(r"[\u4e00-\u9fff]{2,}", t):
             unit = m.group(0) in lex.units or re.search(r"\d\s*$", t[:m.start()])  # "at least 300亿元": a unit
-            if directory.resolve(m.group(0)) is None and not unit and _outside(quoted, m.start(), m.end()):
+            if directory.resolve(m.group(0)) is None and not unit and not lex.category_in(m.group(0)) \
+                    and _outside(quoted, m.start(), m.end()):
                 s.phrases.append(m.group(0))
                 quoted.append((m.start(), m.end()))
     search_text = lex.expand_english(t) if s.lang == "en" else t
@@ -149,8 +151,8 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
     _order(s, t, lex)
     _comparisons(s, t, lex, quoted)
     relative_to(s, t, lex)
-    for name in ("mean", "sum", "count", "spread", "difference", "ties", "next_to", "next_above", "intersect",
-                 "only_in", "items", "summary", "ranking"):
+    for name in ("mean", "median", "sum", "count", "spread", "difference", "ties", "next_to", "next_above",
+                 "intersect", "only_in", "items", "summary", "ranking"):
         if any(_outside(quoted, m.start(), m.end()) for m in lex.op(name).finditer(t)):
             s.ops.add(name)
     versus_mean(s, t, lex)
@@ -259,8 +261,28 @@ def _kind(s: Slots, t: str, lex: Lexicon) -> None:
         s.kind = "outcomes"
 
 
+def _rank_range(t: str, lex: Lexicon) -> tuple[int, int] | None:
+    """Ranks from one to another (第3到第5名, 排名12至14, ranked 2nd to 4th, places 2-4), the joiners from the
+    lexicon; None when the question names one rank or none."""
+    joiners = "|".join(re.escape(j) for j in sorted(lex.between_joiners, key=len, reverse=True))
+    th = r"(?:st|nd|rd|th)?"
+    m = re.search(rf"第(\d+)\s*(?:名|位)?\s*(?:{joiners})\s*第?(\d+)\s*(?:名|位)"
+                  rf"|(?:排名|名次|排在|位列|排)(?:在|为|是)?\s*第?(\d+)\s*(?:名|位)?\s*(?:{joiners})\s*第?(\d+)"
+                  rf"|\b(?:rank(?:ed|s|ing)?|placed|came|finished)\s+(?:between\s+|from\s+)?(?:no\.?\s*)?(\d+){th}\s*"
+                  rf"(?:{joiners})\s*(\d+){th}\b"
+                  rf"|\bplaces?\s+(\d+)\s*(?:{joiners})\s*(\d+)\b"
+                  rf"|\b(\d+){th}\s*(?:{joiners})\s*(\d+){th}\s+(?:place|position|rank)", t, re.I)
+    if m is None:
+        return None
+    low, high = sorted(int(g) for g in m.groups() if g)
+    return (low, high) if low < high else None
+
+
 def _order(s: Slots, t: str, lex: Lexicon) -> None:
     s.ascending = bool(lex.op("from_low").search(t))
+    if (ranks := _rank_range(t, lex)) is not None:
+        s.rank_range = ranks
+        return
     if m := re.search(r"(?:名次|排名|类别内排名)(?:为|是|等于)\s*第?(\d+)|(?:名列|位列|排在|排名|排)第(\d+)"
                       r"|(?<!倒数)第(\d+)名|ranked\s*(?:no\.?\s*)?(\d+)", t, re.I):
         s.rank_eq = int(next(g for g in m.groups() if g))

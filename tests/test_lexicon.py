@@ -56,3 +56,21 @@ def test_english_words_expand_to_the_chinese_terms_of_the_rows(tmp_path: Path):
     assert added("How many listed companies in total?") == ["上市公司", "累计", "总数"]  # not also 公司
     assert sorted(added("new companies and factories")) == sorted(["公司", "企业", "新增", "工厂"])  # plurals
     assert added("They renewed the totalled knewsletter") == []  # whole words only
+
+
+def test_an_older_lexicon_gets_the_word_lists_of_operations_added_since(data_copy):
+    """A published version or a site's copy from before an upgrade lacks the newer operations' lists: the
+    bundled ones fill in, and its own lists still win."""
+    from assistant.answers import Assistant
+    from assistant.corpus import load_corpus
+
+    path = data_copy / "lexicon.toml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith("median = ") for line in lines)
+    kept = [line for line in lines if not line.startswith("median = ")]
+    kept = [('mean = ["平均数"]' if line.startswith("mean = ") else line) for line in kept]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    lexicon = load_lexicon(data_copy)
+    assert "中位数" in lexicon.op("median").words and lexicon.op("mean").words == ("平均数",)
+    answer = Assistant(load_corpus(data_copy)).ask("社会发展类得分中位数是多少?")
+    assert answer.searched["queries"][0]["operation"] == "median" and "131.66" in answer.answer

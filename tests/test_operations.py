@@ -808,6 +808,48 @@ def test_more_wordings_from_the_lexicon(facts_only, question, operation):
     assert answer.citations, answer.answer
 
 
+# ---- the median of a group; ranks from one to another ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # 10 scores, even: (124.27 + 124.31) / 2 = 124.29
+    ("经济建设类最终得分的中位数是多少?", ["中位数为124.29", "(124.27 + 124.31) / 2"], scores(*list(SCORE_LINES)[:10])),
+    # 4 scores: (130.34 + 132.98) / 2 = 131.66
+    ("What is the median final score of the social development category?", ["median", "131.66"],
+     scores("科技局", "卫生健康委", "文化广电旅游局", "人社社保局")),
+    # the 3 lowest of 经济建设类 (113.78, 117.48, 122.17): odd, the middle one
+    ("经济建设类得分最低的三个部门中位值", ["117.48"], scores("湖州银行", "供销社", "区域合作办")),
+    # 14 coefficients: (1.1438 + 1.1501) / 2 = 1.14695 -> 1.1470 (half up)
+    ("2023年评定难度系数的中间值", ["1.1470", "(1.1438 + 1.1501) / 2"], coefficients(*COEFFICIENT_LINES)),
+])
+def test_median_of_a_group(facts_only, question, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "median", must, rows, exact=False)  # with the rank row a note on the excerpt cites
+
+
+@pytest.mark.parametrize(("question", "must", "absent", "rows"), [
+    ("经济建设类排名第12至第14的是哪些部门?", ["第12名市水利局", "第13名市国资委", "第14名市交通集团"], None,
+     {(OUT, 21), (OUT, 26), (OUT, 33)}),
+    ("社会发展类第二名到第四名是谁?", ["市卫生健康委", "市文化广电旅游局", "市人社社保局"], "市科学技术局",
+     {(OUT, 68), (OUT, 75), (OUT, 80)}),
+    ("Which units placed 15th to 17th in the economic category?", ["市产业集团", "市区域合作办", "市供销社"],
+     "湖州银行", {(OUT, 38), (OUT, 43), (OUT, 48)}),
+    ("Which departments rank between 9 and 10 in 经济建设类?", ["市商务局", "市金融办"], "市城市集团",
+     {(OUT, 6), (OUT, 11)}),
+    # ranks 7 and 8 are not in the excerpt: said, and 9-10 listed
+    ("经济建设类第7到第10名", ["市商务局", "市金融办", "第9至18名", "第7至8名不在其中"], None, {(OUT, 6), (OUT, 11)}),
+])
+def test_departments_ranked_from_one_rank_to_another(facts_only, question, must, absent, rows):
+    answer = facts_only.ask(question)
+    check(answer, "list", must, rows, exact=False)
+    assert queries(answer)[0]["predicates"][0]["op"] == "between", queries(answer)
+    assert absent is None or absent not in answer.answer
+
+
+def test_a_range_of_ranks_the_excerpt_lacks_is_refused_with_the_ranks_it_has(facts_only):
+    answer = facts_only.ask("经济建设类第3到第5名是哪些部门?")
+    assert answer.mode == "refusal" and "第3至5名" in answer.answer and "第9至18名" in answer.answer, answer.answer
+
+
 def test_every_operation_and_measure_is_covered_here():
     """Keeps this file honest: a new operation or measure needs its tests here."""
     import inspect
