@@ -857,10 +857,16 @@ class Executor:
         return Result(text, "facts" if chosen else "refusal")
 
     def status_of(self, q: Query) -> Result:
-        """The sentences of the rows that hold a quoted phrase, each with its status and why."""
+        """The sentences of the rows that hold a quoted phrase (or of a department's item by its number), each
+        with its status and why."""
         phrases = [p.phrase for p in q.predicates if isinstance(p, TextContains)]
-        matched = [r for r, _ in self.content.phrase_rows(self.records(q), phrases[0])] \
-            if self.content and phrases else []
+        if not phrases and q.scope.items:  # 水利局第2项完成了吗: that item's rows, of each year
+            matched = self.records(q)
+            if not matched:
+                return self.items(q)  # the refusal that names the items there are
+        else:
+            matched = [r for r, _ in self.content.phrase_rows(self.records(q), phrases[0])] \
+                if self.content and phrases else []
         if not matched:
             return self.refusal(q, "no_match", phrase=phrases[0] if phrases else "", scanned=len(self.records(q)))
         out = []

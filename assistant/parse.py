@@ -16,7 +16,7 @@ from assistant.slots import ASK, Slots, extract, normalise, relative_to
 MAX_QUESTION = 1000
 CONTINUATION = re.compile(r"^\s*(?:又|并且|而且|且|同时|以及)")
 REFERS_BACK = re.compile(r"它|其|该部门|该单位|这个部门|那个部门|这家|那家|他们|同一|\b(?:it|its|they|their)\b", re.I)
-STATUS_QUESTION = re.compile(r"算不算|是不是|是否|兑现了吗|完成了吗|意味着|算是|does it count|is it|did it", re.I)
+STATUS_QUESTION = re.compile(r"算不算|是不是|是否|兑现了吗|完成了吗|意味着|算是|\bdoes it count\b|\bis it\b|\bdid it\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,10 @@ class Parser:
         if s.missing_years and not years:
             return [refuse("no_year", text, lang, year=s.missing_years[0], have=tuple(self.years))]
         names = tuple(s.names)
+        if names and s.item_no is not None and (s.status or STATUS_QUESTION.search(text)):
+            # 水利局第2项承诺完成了吗: that item's sentences, each with its status
+            return [Query("status_of", Scope(years=tuple(y for y in s.year_values if y in self.years),
+                                             departments=names, items=(s.item_no,)), lang=lang, text=text)]
         if names and s.item_no is not None and not s.status:  # 科技局第3项承诺是什么: that item, of each year
             return [Query("items", Scope(years=tuple(y for y in s.year_values if y in self.years), departments=names,
                                          items=(s.item_no,)), lang=lang, text=text)]

@@ -400,6 +400,24 @@ def test_status_of_a_quoted_commitment(facts_only, question, must, rows):
 
 # ---- TextContains (exact phrase), NumberInText (a number in a unit) ------------------------------------------
 
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # 商务局 2022 item 3 (line 8): its first sentence says 超额完成省市全年目标
+    ("市商务局2022年第3项目标是否完成?", ["稳外资", "超额完成"], {(OUT, 8)}),
+    # 水利局 2022 item 1 (line 21): 全面完成 -> met
+    ("Was item 1 of 市水利局 met in 2022?", ["sentence by sentence", "met"], {(OUT, 21)}),
+    ("市科协第1项承诺完成了吗?", ["这是年度目标,不是兑现情况"], {(T, 4)}),
+])
+def test_the_status_of_an_item_by_its_number(facts_only, question, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "status_of", must, rows, exact=False)
+    assert queries(answer)[0]["scope"]["items"], queries(answer)
+
+
+def test_the_status_of_an_item_a_department_lacks_names_the_items_it_has(facts_only):
+    answer = facts_only.ask("湖州银行第9项完成了吗?")
+    assert answer.mode == "refusal" and "1至6" in answer.answer, answer.answer
+
+
 @pytest.mark.parametrize(("question", "phrase", "must", "rows"), [
     ("哪些部门的兑现情况提到了“数字化改革”?", "数字化改革", ["金融办"], {(OUT, 14)}),
     ('Which departments mention "无废工地"?', "无废工地", ["交通集团", "141 rows scanned"], {(OUT, 35)}),
