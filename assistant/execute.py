@@ -466,7 +466,7 @@ class Executor:
                 self.computed(f"{name}合计{label(measure)}", value, cites, method, year=year, unit=spec(measure).unit)
             note = self.partial_note(q, year, category, "aggregate") if measure == "score" else ""
             out.append({"name": name, "year": year, "count": len(values), "value": value, "method": method,
-                        "cites": cites, "note": note})
+                        "cites": cites, "note": note, "every": category is None})
         versus = None
         if q.versus and len(out) == 2:  # 社会发展类平均分比经济建设类高多少: the two figures' difference
             named: dict[str, dict[str, Any]] = {str(g["name"]): g for g in out}

@@ -16,7 +16,8 @@ from assistant.slots import ASK, Slots, extract, normalise, relative_to
 MAX_QUESTION = 1000
 CONTINUATION = re.compile(r"^\s*(?:又|并且|而且|且|同时|以及)")
 REFERS_BACK = re.compile(r"它|其|该部门|该单位|这个部门|那个部门|这家|那家|他们|同一|\b(?:it|its|they|their)\b", re.I)
-STATUS_QUESTION = re.compile(r"算不算|是不是|是否|兑现了吗|完成了吗|意味着|算是|\bdoes it count\b|\bis it\b|\bdid it\b", re.I)
+STATUS_QUESTION = re.compile(r"算不算|是不是|是否|兑现了吗|完成了吗|意味着|算是|\bdoes it count\b|\bis it\b|\bdid it\b",
+                             re.I)
 
 
 @dataclass(frozen=True)

@@ -837,7 +837,8 @@ def test_more_wordings_from_the_lexicon(facts_only, question, operation):
     # the 3 lowest of 经济建设类 (113.78, 117.48, 122.17): odd, the middle one
     ("经济建设类得分最低的三个部门中位值", ["117.48"], scores("湖州银行", "供销社", "区域合作办")),
     # 14 coefficients: (1.1438 + 1.1501) / 2 = 1.14695 -> 1.1470 (half up)
-    ("2023年评定难度系数的中间值", ["1.1470", "(1.1438 + 1.1501) / 2"], coefficients(*COEFFICIENT_LINES)),
+    ("2023年评定难度系数的中间值", ["全部14个部门", "1.1470", "(1.1438 + 1.1501) / 2"],
+     coefficients(*COEFFICIENT_LINES)),
 ])
 def test_median_of_a_group(facts_only, question, must, rows):
     answer = facts_only.ask(question)
