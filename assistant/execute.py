@@ -64,7 +64,7 @@ class Executor:
         self.corpus, self.lex, self.book, self.facts, self.content = corpus, lexicon, book, facts, content
         self._noted = set(facts)  # the facts already noted, for a constant-time check (a mean over 10k rows)
         self.handlers: dict[str, Callable[[Query], Result]] = {
-            "value": self.value, "list": self.select, "count": self.select, "sum": self.aggregate,
+            "value": self.value, "check": self.check, "list": self.select, "count": self.select, "sum": self.aggregate,
             "mean": self.aggregate, "median": self.aggregate, "min": self.extreme, "max": self.extreme,
             "top": self.extreme, "bottom": self.extreme, "nth": self.nth, "next": self.next,
             "difference": self.difference, "spread": self.spread, "ties": self.ties, "intersect": self.intersect,
@@ -274,6 +274,21 @@ class Executor:
 
         texts, mode = self.each_named(q, measure, show)
         return Result("\n".join(texts), mode)
+
+    def check(self, q: Query) -> Result:
+        """Whether each named department's value meets the condition (是否高于125分): a verdict per department and
+        year, with the value cited."""
+        conditions = [p for p in q.predicates if isinstance(p, FieldIs)]
+        measure = conditions[0].field
+        rows = self.rows(q, measure, predicates=False)
+        if not rows:
+            return self.unavailable(q, measure, q.scope.departments[0] if q.scope.departments else None)
+        verdicts = [{"row": d, "value": value_of(d, measure), "cite": self.cite(d, measure),
+                     "passes": all(p.test(value_of(d, p.field)) for p in conditions)} for d in rows]
+        condition = (" 且 " if q.lang == "zh" else " and ").join(_predicate_text(p, q.lang) for p in conditions)
+        text = render("ops/check.j2", lang=q.lang, verdicts=verdicts, condition=condition, measure=measure,
+                      label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit)
+        return Result(text)
 
     def place(self, q: Query) -> Result:
         """Where a department stands in a year's order of a measure the tables do not rank (the coefficient),
@@ -1058,6 +1073,8 @@ def _predicate_text(p: FieldIs, lang: str) -> str:
             f"{name} between {p.value} and {p.upper} (inclusive)"
     words = {">": ("高于", "above"), ">=": ("不低于", "at least"), "<": ("低于", "below"), "<=": ("不高于", "at most"),
              "=": ("等于", "equal to")}[p.op]
+    if p.field == "rank" and p.op == "<=" and not p.of:  # a rank number at most N: among the first N
+        return f"{name}在前{p.value}名以内" if lang == "zh" else f"{name} within the first {p.value}"
     if p.of:  # the threshold is a department's own value
         return f"{name}{words[0]}{p.of}({p.value})" if lang == "zh" else f"{name} {words[1]} {p.of}'s ({p.value})"
     return f"{name}{words[0]}{p.value}" if lang == "zh" else f"{name} {words[1]} {p.value}"

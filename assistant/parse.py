@@ -252,6 +252,13 @@ class Parser:
                             second_measure=Measure("score"))]
         field_measure = measure.name if measure and measure.name in ("score", "rank", "coefficient") else None
         predicates = tuple(self._field_predicates(s, field_measure))
+        if names and s.whether and not s.listing and not s.who and not s.relative:
+            # 国资委得分是否超过124.5分, 供销社进入前15了吗: each named department's verdict, with its value
+            checked = [p for p in predicates if p.field in ("score", "coefficient")] or (
+                [FieldIs("rank", "<=", Decimal(s.top))] if s.top else [])
+            if checked:
+                return [replace(base, operation="check", predicates=tuple(checked),
+                                measure=Measure(checked[0].field))]
         if "ties" in s.ops and not (names and "difference" in s.ops) and not any(p.op == "=" for p in predicates):
             return [replace(base, operation="ties", measure=Measure(field_measure or "coefficient"),
                             predicates=predicates)]

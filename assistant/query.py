@@ -14,7 +14,7 @@ Op = Literal["=", ">", ">=", "<", "<=", "between"]
 STATUSES = ("exceeded", "met", "partial", "not_stated")
 MEASURES: tuple[str, ...] = ("score", "rank", "coefficient", "items", "items_with_status", "quantity")
 OPERATIONS: tuple[str, ...] = (
-    "value", "list", "count", "sum", "mean", "median", "min", "max", "top", "bottom", "nth", "next",
+    "value", "check", "list", "count", "sum", "mean", "median", "min", "max", "top", "bottom", "nth", "next",
     "difference", "spread", "ties", "intersect", "only_in", "items", "summary", "content", "status_of",
     "place", "from_mean", "refuse",
 )

@@ -96,6 +96,7 @@ class Slots:
     asks: bool = False
     who: bool = False
     listing: bool = False
+    whether: bool = False  # a yes-or-no question (是否, 吗?, did …)
 
     @property
     def names(self) -> list[str]:
@@ -165,6 +166,7 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
     s.asks = bool(ASK.search(t)) or t.rstrip().endswith(("?", "?"))
     s.who = bool(lex.op("who").search(t))
     s.listing = bool(lex.op("list").search(t))
+    s.whether = "whether" in lex.operations and bool(lex.op("whether").search(t))
     return s
 
 

@@ -826,6 +826,22 @@ def test_more_wordings_from_the_lexicon(facts_only, question, operation):
     assert answer.citations, answer.answer
 
 
+# ---- yes or no: a named department against a threshold ---------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "verdict", "rows"), [
+    ("市城市集团得分是否高于126分?", "是。市城市集团2022年的最终得分为126.09分", scores("城市集团")),  # 126.09 > 126
+    ("产业集团的得分有没有超过124分?", "否。市产业集团2022年的最终得分为123.49分", scores("产业集团")),  # 123.49
+    ("Did the Science and Technology Bureau score at least 135.2?", "Yes: 市科技局's final score", scores("科技局")),
+    ("市残联的难度系数是否低于1.12?", "否。市残联2023年的评定难度系数为1.1217", coefficients("残联")),  # 1.1217 > 1.12
+    ("Is 市贸促会's difficulty coefficient below 1.12?", "Yes: 市贸促会's difficulty coefficient in 2023 is 1.1199",
+     coefficients("贸促会")),
+    ("区域合作办进入前15名了吗?", "否。市区域合作办2022年的类别内排名在经济建设类中为第16名", {(OUT, 43)}),  # rank 16
+])
+def test_whether_a_department_meets_a_threshold(facts_only, question, verdict, rows):
+    answer = facts_only.ask(question)
+    check(answer, "check", [verdict], rows)
+
+
 # ---- the median of a group; ranks from one to another ---------------------------------------------------------------
 
 @pytest.mark.parametrize(("question", "must", "rows"), [
