@@ -651,6 +651,18 @@ class Executor:
             if not found:
                 return self.unavailable(q, ordered, name)
             rows.append(found[-1])
+        extreme = None
+        if q.second is not None:  # 比社会发展类最低分高多少: the other one is the group's lowest (highest), that year
+            group = self.rows(q, ordered, scope=q.second, predicates=False, years=(rows[0].year,))
+            if not group:
+                return self.unavailable(q, ordered)
+            other = (min if q.ascending else max)(group, key=lambda d: value_of(d, ordered) or 0)
+            category = q.second.categories[0] if q.second.categories else None
+            extreme = {"department": other.department, "category": category, "lowest": q.ascending,
+                       "compared": len(group),  # the best of an excerpt is not the category's first: said
+                       "note": "" if q.ascending else self.partial_note(q, other.year, category)}
+            self.compared(len(group), "departments", other.year)
+            rows.append(other)
         a, b = sorted(rows, key=lambda d: value_of(d, ordered) or 0, reverse=True)
         va, vb = Decimal(value_of(a, ordered) or 0), Decimal(value_of(b, ordered) or 0)
         diff = va - vb
@@ -665,7 +677,7 @@ class Executor:
                 self.computed("名次之差", abs(a.rank - b.rank), [ra, rb], f"{b.rank} − {a.rank}")
         text = render("ops/difference.j2", lang=q.lang, a=a, b=b, va=va, vb=vb, diff=diff, ca=ca, cb=cb,
                       ranks=ranks, label=label(ordered), label_en=spec(ordered).english, unit=spec(ordered).unit,
-                      equal=diff == 0, by_rank=measure == "rank")
+                      equal=diff == 0, by_rank=measure == "rank", extreme=extreme)
         table = self.table([(a, ca), (b, cb)], ordered, q)
         return Result(text, table=table)
 

@@ -252,6 +252,11 @@ class Parser:
                             second_measure=Measure("score"))]
         field_measure = measure.name if measure and measure.name in ("score", "rank", "coefficient") else None
         predicates = tuple(self._field_predicates(s, field_measure))
+        if len(names) == 1 and len(scope.categories) == 1 and "difference" in s.ops and (s.extreme or s.rank_eq == 1):
+            # 商务局比社会发展类最低分高多少: the department against that category's lowest (highest) one
+            return [replace(base, operation="difference", scope=replace(scope, categories=()),
+                            second=Scope(years=scope.years, categories=scope.categories),
+                            ascending=s.extreme == "min", measure=Measure(field_measure or "score"))]
         if names and s.whether and not s.listing and not s.who and not s.relative:
             # 国资委得分是否超过124.5分, 供销社进入前15了吗: each named department's verdict, with its value
             checked = [p for p in predicates if p.field in ("score", "coefficient")] or (

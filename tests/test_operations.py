@@ -826,6 +826,25 @@ def test_more_wordings_from_the_lexicon(facts_only, question, operation):
     assert answer.citations, answer.answer
 
 
+# ---- a department against another category's lowest or highest ------------------------------------------------
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # 社会发展类's lowest is 人社局 128.64: 金融办 129.48 − 128.64 = 0.84
+    ("市金融办比社会发展类最低分高多少?", ["最低的是市人社社保局", "129.48 − 128.64 = 0.84"],
+     scores("金融办", "人社社保局")),
+    # 社会发展类's first is 科技局 135.20: 135.20 − 117.48 = 17.72
+    ("供销社比社会发展类第一名低多少分?", ["最高的是市科技局", "135.20 − 117.48 = 17.72"], scores("供销社", "科技局")),
+    # 经济建设类's highest present is 商务局 129.86 (an excerpt: said); 文旅局 130.34 − 129.86 = 0.48
+    ("文旅局和经济建设类最高分相差多少?", ["最高的是市商务局", "130.34 − 129.86 = 0.48", "第1至8名不在数据中"],
+     scores("文化广电旅游局", "商务局")),
+    ("How much lower is 市交通集团 than the highest in the social development category?",
+     ["highest final score in 社会发展类", "135.20 − 124.27 = 10.93"], scores("交通集团", "科技局")),
+])
+def test_a_department_against_another_categorys_extreme(facts_only, question, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "difference", must, rows, exact=False)
+
+
 # ---- yes or no: a named department against a threshold ---------------------------------------------------------
 
 @pytest.mark.parametrize(("question", "verdict", "rows"), [
