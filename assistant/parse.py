@@ -439,7 +439,10 @@ class Parser:
         return sorted([*named, *others][:2])
 
     def _only_year(self, s: Slots, years: list[int]) -> int:
-        """The year said right after "only" (只有2023年 / only in 2023) is the one the departments must be in."""
+        """The year said right after "only" (只有2023年 / only in 2023) is the one the departments must be in; a
+        year said not to hold them (但不在2022年, 2022年没有) leaves the other."""
+        if s.excluded_year in years:
+            return next(y for y in years if y != s.excluded_year)
         marks = [m.end() for m in self.lex.op("only_in").finditer(s.text)]
         for year, pos in s.years:
             if year in years and any(0 <= pos - end <= 3 for end in marks):

@@ -97,6 +97,7 @@ class Slots:
     who: bool = False
     listing: bool = False
     whether: bool = False  # a yes-or-no question (是否, 吗?, did …)
+    excluded_year: int | None = None  # 但不在2022年, 2023年没有: the departments must not be in this year
 
     @property
     def names(self) -> list[str]:
@@ -252,6 +253,15 @@ def _years(s: Slots, t: str, lex: Lexicon, years_in_data: list[int]) -> None:
     s.years = sorted(set(found), key=lambda p: p[1])
     s.missing_years = [y for y in s.year_values if years_in_data and y not in years_in_data]
     s.every_year = bool(lex.every_year.search(t))
+    if len(s.year_values) >= 2 and "not_in_before" in lex.operations and "not_in_after" in lex.operations:
+        before = [m.end() for m in lex.op("not_in_before").finditer(t)]
+        after = lex.op("not_in_after").pattern
+        for year, pos in s.years:
+            rest = re.sub(r"^\d{4}\s*年?(?:的?(?:表|数据|名单|考核)(?:里|中|上)?)?\s*", "", t[pos:])
+            if any(0 <= pos - end <= 2 for end in before) or after.match(rest):
+                s.excluded_year = year
+                s.ops.add("only_in")  # a set difference of two years, said the other way round
+                break
 
 
 def _kind(s: Slots, t: str, lex: Lexicon) -> None:

@@ -286,6 +286,8 @@ def test_difference_between_two_departments(facts_only, question, must, rows):
     # 129.86 (商务局, 1st of the 10 present) − 113.78 (湖州银行, 10th) = 16.08
     ("What is the spread of final scores in the economic construction category?", ["129.86 − 113.78 = 16.08"],
      scores("商务局", "湖州银行"), [1, 10]),
+    # 135.20 (科技局) − 128.64 (人社局) = 6.56; 最高分与最低分, not only the lexicon's 和
+    ("社会发展类最高分与最低分差多少?", ["135.20 − 128.64 = 6.56"], scores("科技局", "人社社保局"), [1, 4]),
 ])
 def test_spread_with_its_table(facts_only, question, must, rows, places):
     answer = facts_only.ask(question)
@@ -320,6 +322,12 @@ def test_intersection_of_years(facts_only, question):
 @pytest.mark.parametrize(("question", "rows", "absent"), [
     ("哪些部门只有2023年的数据、2022年没有?", coefficients(*COEFFICIENT_LINES) - coefficients("水利局"), "1.1438"),
     ("Which departments are only in 2022 and not in 2023?", scores(*SCORE_LINES) - scores("水利局"), "125.27"),
+    # the year the departments must not be in, said before or after it (但不在2022年, 2022年没有)
+    ("有多少个单位出现在2023年的名单里但不在2022年的名单里?", coefficients(*COEFFICIENT_LINES) - coefficients("水利局"),
+     "1.1438"),
+    ("2022年有而2023年没有的部门有几个?", scores(*SCORE_LINES) - scores("水利局"), "125.27"),
+    ("Which units appear in 2023 but are absent from 2022?", coefficients(*COEFFICIENT_LINES) - coefficients("水利局"),
+     "1.1438"),
 ])
 def test_departments_only_in_one_year(facts_only, question, rows, absent):
     answer = facts_only.ask(question)
@@ -924,6 +932,7 @@ def test_every_operation_and_measure_is_covered_here():
 @pytest.mark.parametrize(("question", "must", "row"), [
     ("湖州银行绿色贷款占比是多少?", "28.51%", (OUT, 57)),
     ("What share of Huzhou Bank's loans are green loans?", "28.51%", (OUT, 57)),
+    ("How many new joint-stock companies were added in 2022?", "139", (OUT, 13)),  # joint-stock: 股份制 (lexicon)
 ])
 def test_content_lookup_quotes_the_clause(assistant, question, must, row):
     answer = assistant.ask(question)
