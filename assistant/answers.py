@@ -112,7 +112,7 @@ def _needs_search(q: Query) -> bool:
     from assistant.query import TextAbout
 
     return q.operation == "content" or (q.measure is not None and q.measure.name == "quantity"
-                                        and q.operation == "value") or \
+                                        and q.operation in ("value", "sum")) or \
         any(isinstance(p, TextAbout) for p in q.predicates)
 
 

@@ -8,18 +8,19 @@ prompts/ops/ and its tests."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from assistant.content import ContentFinder, NumberIndex, sentence_statuses
+from assistant.content import ContentFinder, NumberIndex, clause_at, content_chars, sentence_statuses
 from assistant.contract import Cell, CitationBook, Column, Fact, Table
 from assistant.corpus import Corpus
 from assistant.facts import DepartmentRow, item_statuses, score_stats
 from assistant.lexicon import Lexicon
-from assistant.quantities import Quantity
+from assistant.quantities import Quantity, quantities
 from assistant.query import FieldIs, NumberInText, Query, Scope, StatusIs, TextAbout, TextContains
 from assistant.render import render
 from assistant.schema import label, spec
@@ -450,6 +451,8 @@ class Executor:
 
     def aggregate(self, q: Query) -> Result:
         assert q.measure is not None
+        if q.measure.name == "quantity":
+            return self.quantity_sum(q)
         measure = q.measure.name if q.measure.name in ("score", "coefficient") else "score"
         rows = self.rows(q, measure)
         if not rows:
@@ -495,6 +498,48 @@ class Executor:
         text = render("ops/aggregate.j2", lang=q.lang, groups=out, operation=q.operation, label=label(measure),
                       label_en=spec(measure).english, unit=spec(measure).unit, condition=condition, n=q.n,
                       ascending=q.ascending, versus=versus)
+        return Result(text)
+
+    def quantity_sum(self, q: Query) -> Result:
+        """Amounts in the rows' texts added up (三类贷款新增合计多少亿元). Each part the question names is the
+        amount in the asked unit whose clause before it (with its item's title) holds most of the part's
+        characters, the clause alone breaking ties, among the named
+        departments' rows (the part's own department when it names one). Unless every part is found, the
+        question is a content lookup, as before."""
+        assert q.measure is not None
+        parts = _sum_parts(q.text, self.lex, q.scope.departments)
+        records = self.records(q)
+        found: list[tuple[str, Any, Quantity, str]] = []
+        for part, department in parts:
+            wanted = content_chars(part)
+            best: tuple[tuple[float, float], Any, Quantity, str] | None = None
+            for r in records:
+                if department and r.department != department:
+                    continue
+                for amount in quantities(r.text):
+                    if amount.unit != q.measure.unit:
+                        continue
+                    clause = clause_at(r.text, amount.start)
+                    before = content_chars(clause[: clause.find(amount.raw)] if amount.raw in clause else clause)
+                    score = (len(wanted & (before | content_chars(r.title))) / len(wanted),
+                             len(wanted & before) / len(wanted)) if wanted else (0.0, 0.0)
+                    if best is None or score > best[0]:
+                        best = (score, r, amount, clause)
+            if best is None or best[0][0] < 0.6:
+                return self.lookup(q)
+            found.append((part, best[1], best[2], best[3]))
+        if len(found) < 2 or len({(r.source, r.line, a.start) for _, r, a, _ in found}) < len(found):
+            return self.lookup(q)
+        cited = [{"part": part, "record": r, "amount": a.value, "clause": clause,
+                  "cite": self.book.cite_text(r, clause)} for part, r, a, clause in found]
+        for c in cited:  # each quoted clause, with its department and year, as a content lookup notes it
+            self.facts.append(Fact(c["record"].text_field, c["clause"], (c["cite"],), c["record"].department,
+                                   c["record"].year))
+        total = sum((c["amount"] for c in cited), Decimal(0))
+        method = " + ".join(str(c["amount"]) for c in cited) + f" = {total}"
+        self.computed("合计", total, [c["cite"] for c in cited], method, unit=q.measure.unit)
+        text = render("ops/quantity_sum.j2", lang=q.lang, parts=cited, total=total, method=method,
+                      unit=q.measure.unit)
         return Result(text)
 
     def ordered(self, q: Query, measure: str) -> list[tuple[int, str | None, list[DepartmentRow]]]:
@@ -1109,6 +1154,29 @@ def _filters(scope: Scope) -> dict[str, Any]:
     if len(scope.categories) == 1:
         f["category"] = scope.categories[0]
     return f
+
+
+def _sum_parts(text: str, lex: Lexicon, departments: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """The parts a sum names, each with the department it belongs to (one named inside it, else the nearest
+    named before it, else any of the named): the question without its years, its sum and amount words and unit,
+    cut at the lexicon's joiners. 三类, 两项 and the like are dropped."""
+    ask = lex.quantity_asks.pattern.pattern
+    body = lex.op("sum").pattern.split(text)[0] if lex.op("sum").search(text) else text
+    body = re.sub(rf"(?:{ask}).*$", "", body)
+    body = re.sub(r"(?:19|20)\d\d\s*年?|[一二两三四五六七八九十\d]+\s*(?:类|项|个|种|笔|部分)", "", body)
+    joiners = "|".join(re.escape(j) for j in sorted(lex.op("sum_joiners").words, key=len, reverse=True)) \
+        if "sum_joiners" in lex.operations else "、|和|与"
+    parts: list[tuple[str, str | None]] = []
+    current: str | None = None
+    for piece in re.split(joiners, body):
+        owner = next((d for d in departments if d in piece or d.removeprefix("市") in piece), None)
+        current = owner or current
+        for d in departments:
+            piece = piece.replace(d, "").replace(d.removeprefix("市"), "")
+        piece = re.sub(r"^[的之\s]+|[的\s,,]+$", "", piece)
+        if piece:
+            parts.append((piece, current if len(departments) > 1 else None))
+    return parts
 
 
 def _span_text(numbers: list[int], lang: str) -> str:

@@ -365,6 +365,10 @@ class Parser:
             did = self._what_departments_did(s)  # 哪些单位做了混改: the rows that say so, over every row
             if did:
                 return [replace(base, operation="list", predicates=(TextAbout(did),), measure=None)]
+        if "sum" in s.ops and s.lang == "zh" and s.quantity_unit and not s.measures:
+            # 普惠小微、制造业、民营企业贷款新增合计多少亿元: each amount found in the rows' texts, then added
+            return [replace(base, operation="sum", measure=Measure("quantity", unit=s.quantity_unit),
+                            scope=replace(scope, kinds=(s.kind,) if s.kind else ()))]
         return [replace(base, operation="content", measure=Measure(
             "quantity", unit=s.quantity_unit or ("亿" if s.money else ""), noun=s.concept or ""),
             scope=replace(scope, kinds=(s.kind,) if s.kind else ()))]

@@ -853,6 +853,26 @@ def test_a_department_against_another_categorys_extreme(facts_only, question, mu
     check(answer, "difference", must, rows, exact=False)
 
 
+# ---- amounts in the rows' texts added up -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # 湖州银行 2022 item 2 (line 54): 新增各项贷款120.41亿元; item 4 (line 56): 新增投放涉农贷款50.12亿元
+    ("湖州银行新增各项贷款加上涉农贷款一共合计多少亿元?", ["170.53亿元", "120.41 + 50.12 = 170.53"],
+     {(OUT, 54), (OUT, 56)}),
+    # 筹集各类资金144.01亿元 (line 54) and 净利润9.33亿元 (line 53)
+    ("湖州银行筹集的各类资金与净利润合计多少亿元", ["144.01 + 9.33 = 153.34"], {(OUT, 53), (OUT, 54)}),
+])
+def test_amounts_in_the_texts_added_up(facts_only, question, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "sum", must, rows)
+
+
+def test_a_sum_with_a_part_the_texts_lack_is_not_added(facts_only):
+    """Unless every part is found, the question is a content lookup (here, without retrieval, a refusal)."""
+    answer = facts_only.ask("湖州银行普惠小微贷款和航天发射补贴合计多少亿元?")
+    assert "合计" not in answer.answer and "51.32 +" not in answer.answer, answer.answer
+
+
 # ---- yes or no: a named department against a threshold ---------------------------------------------------------
 
 @pytest.mark.parametrize(("question", "verdict", "rows"), [
