@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None, make_service: Callable[[Setting
     app = FastAPI(title="Review assistant", version=__version__, lifespan=lifespan,
                   description="Citation-first answers over government performance review tables. "
                               "Every claim cites its source row; every number comes from deterministic code.")
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
 
     from api.openai_routes import router as openai_router
     from api.routes import health_router, router

@@ -1,5 +1,9 @@
-"""Dependencies: settings (an @lru_cache get_settings, overridden in tests), the service built by the lifespan
-(which records every answer in the audit log), and the API-key check."""
+"""Dependencies: the app's settings and the service built by the lifespan (which records every answer in the audit
+log), both read from `app.state`, and the API-key check.
+
+Not `app.dependency_overrides`: while it holds anything, FastAPI rebuilds every sub-dependency (an
+`inspect.signature` each) on every request. And coroutines: a plain function is sent to the thread pool, one hop
+per dependency per request."""
 
 from __future__ import annotations
 
@@ -10,18 +14,23 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.service import Service
-from assistant.settings import Settings, get_settings
+from assistant.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="Needed when REVIEW_ASSISTANT_API_KEYS is set")
 
 
-def get_service(request: Request) -> Service:
+async def app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 
 
-def require_key(
-    settings: Annotated[Settings, Depends(get_settings)],
+async def require_key(
+    settings: Annotated[Settings, Depends(app_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
     keys = settings.api_key_list
@@ -35,4 +44,4 @@ def require_key(
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]

@@ -283,13 +283,19 @@ def load(workers: int = 1) -> None:
                     for n in range(5):  # every worker warm
                         call(offset + n)
                     single = sorted(call(n) for n in range(offset + 10, offset + 70))
+                    server_cpu, client_cpu, wall = tree_cpu(proc.pid), time.process_time(), time.perf_counter()
                     with ThreadPoolExecutor(20) as pool:
                         many = sorted(pool.map(call, range(offset + 100, offset + 500)))
+                    server_cpu, client_cpu = tree_cpu(proc.pid) - server_cpu, time.process_time() - client_cpu
+                    wall = time.perf_counter() - wall
                     p50 = statistics.median(single)
                     p95 = many[int(0.95 * len(many)) - 1]
                     line(f"{label}: p50, 1 client", f"{p50:.0f} ms")
                     line(f"{label}: p50 / p95, 20 clients", f"{statistics.median(many):.0f} / {p95:.0f} ms")
                     line(f"{label}: p95 (20) / p50 (1)", f"{p95 / p50:.1f}x", floor)
+                    line("  CPU per request with 20 clients: server / this client / the machine's cores",
+                         f"{server_cpu / len(many) * 1000:.1f} / {client_cpu / len(many) * 1000:.1f} / "
+                         f"{(os.cpu_count() or 1) * wall / len(many) * 1000:.1f} ms")
                     if label == "/api/search":
                         alone, batched = model_costs([f"{q} {n}" for n in range(40) for q in questions])
                         line("  the model alone: one query / per query in batches of 16",
@@ -299,6 +305,27 @@ def load(workers: int = 1) -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) used so far by a process and its descendants (`serve --workers`' children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        child = int(stat.parent.name)
+        parents.setdefault(int(fields[1]), []).append(child)
+        times[child] = (int(fields[11]) + int(fields[12])) / tick
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        total += times.get(current, 0.0)
+        stack.extend(parents.get(current, []))
+    return total
 
 
 def model_costs(queries: list[str]) -> tuple[float, float]:
