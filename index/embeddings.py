@@ -4,8 +4,9 @@ They implement the interface (`embed_documents`, `embed_query`; the `Embedder` p
 subclassing `langchain_core.embeddings.Embeddings`: importing that module pulls in LangChain's runnables and
 callbacks (0.3 s), a tenth of a cold CLI question, and nothing here needs its async defaults.
 
-Two backends: sentence-transformers (torch) for any model by name or path, and ONNX Runtime for a model
-with an exported copy (`index.onnx_embed`), which the query path can use without importing torch.
+Three backends: sentence-transformers (torch) for any model by name or path, and for a model with an exported
+copy (`index.onnx_embed`) ONNX Runtime (float32) or OpenVINO (bfloat16), which the query path uses without
+importing torch.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 BUILT_MODELS = {"multilingual-e5-small-q4"}  # built from installed packages by index.e5_build
-Backend = Literal["auto", "onnx", "torch"]
+Backend = Literal["auto", "onnx", "openvino", "torch"]
 
 
 class Embedder(Protocol):
@@ -126,30 +127,41 @@ def ensure_onnx(model_dir: Path) -> Path:
     return onnx_dir(model_dir)
 
 
-def resolve_backend(name: str, backend: Backend = "auto") -> Literal["onnx", "torch"]:
-    """auto: ONNX for a model built here (its copy is exported at build time), or a local model folder
-    that holds an exported copy; sentence-transformers for any other name or path."""
-    from index.onnx_embed import has_onnx
+def resolve_backend(name: str, backend: Backend = "auto") -> Literal["onnx", "openvino", "torch"]:
+    """auto: for a model built here (its copy is exported at build time) or a local model folder that holds an
+    exported copy, OpenVINO where the CPU computes bfloat16 natively, else ONNX Runtime; sentence-transformers
+    for any other name or path."""
+    from index.onnx_embed import bf16_native, has_onnx
 
     if backend == "torch":
         return "torch"
     exported = name in BUILT_MODELS or (Path(name).is_dir() and has_onnx(Path(name)))
-    if backend == "onnx" and not exported:
-        raise ValueError(f"embedding backend 'onnx': {name!r} has no exported ONNX copy "
+    if backend in ("onnx", "openvino") and not exported:
+        raise ValueError(f"embedding backend {backend!r}: {name!r} has no exported ONNX copy "
                          f"(only {', '.join(sorted(BUILT_MODELS))} or a folder with onnx/ inside)")
-    return "onnx" if exported else "torch"
+    if backend == "openvino":
+        import importlib.util
+
+        if importlib.util.find_spec("openvino") is None:
+            raise ValueError("embedding backend 'openvino': the openvino package is not installed")
+        return "openvino"
+    if backend == "onnx":
+        return "onnx"
+    return ("openvino" if bf16_native() else "onnx") if exported else "torch"
 
 
 def load_any(name: str, models_dir: Path, batch_size: int = 8, dtype: str = "auto",
              backend: Backend = "auto", threads: int = 0) -> Embedder:
-    """The embedder the settings name: ONNX Runtime (no torch) or sentence-transformers, computing with
-    `threads` threads (0: every core)."""
-    if resolve_backend(name, backend) == "onnx":
+    """The embedder the settings name: an exported copy through ONNX Runtime or OpenVINO (no torch), or
+    sentence-transformers, computing with `threads` threads (0: every core)."""
+    resolved = resolve_backend(name, backend)
+    if resolved != "torch":
         from index.onnx_embed import OnnxEmbeddings
 
         offline()
         where = ensure_model(name, models_dir)
-        return OnnxEmbeddings(ensure_onnx(Path(where)), batch_size=batch_size, threads=threads, name=name)
+        return OnnxEmbeddings(ensure_onnx(Path(where)), batch_size=batch_size, threads=threads, name=name,
+                              runtime="openvino" if resolved == "openvino" else "onnxruntime")
     return load_embeddings(name, models_dir, batch_size, dtype, threads)
 
 

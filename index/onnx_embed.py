@@ -1,4 +1,4 @@
-"""A torch-free embedder: an ONNX copy of a sentence-transformers model, run by ONNX Runtime.
+"""A torch-free embedder: an ONNX copy of a sentence-transformers model, run by ONNX Runtime or OpenVINO.
 
 Why: importing torch and sentence-transformers takes about 6 s here, more than the whole rest of a cold
 CLI question. The copy is exported once, at `model build` time, from the same weights in float32
@@ -14,6 +14,11 @@ The word-embedding table (250,037 x 384 in float16, 192 MB of the 278 MB) is tak
 `word_embeddings.npy`, mapped from disk and indexed in numpy: a session over the rest starts in about half
 the time (a cold question needs the embeddings of a few tokens, not the table), and the numbers are the same.
 
+Two runtimes read the same `model.onnx`: ONNX Runtime in float32, and OpenVINO in bfloat16, which the backend
+`auto` picks where the CPU computes bfloat16 natively (AVX512_BF16 or AMX): 1.6 to 1.8x the queries per second
+at a batch of 16 on the 2-core EPYC here, cosine 0.99999 to float32. Elsewhere OpenVINO would run float32 at ONNX
+Runtime's speed, so `auto` keeps ONNX Runtime.
+
 Loading `tokenizer.json` (250,002 Unigram pieces) takes 0.6 to 1 s and holds the GIL. A question's tokens
 depend only on the pieces found inside its own words, so the first few queries are tokenized by a
 tokenizer made for them: the same normalizer, pre-tokenizer and post-processor, and a vocabulary of just
@@ -26,13 +31,14 @@ queries after the first few, use the full tokenizer.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
 import tempfile
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +79,41 @@ def optimized(model: Path) -> Path | None:
         with contextlib.suppress(OSError, UnboundLocalError):
             os.unlink(name)
     return target
+
+
+@functools.cache
+def bf16_native() -> bool:
+    """Whether OpenVINO is installed and computes bfloat16 natively on this CPU."""
+    try:
+        import openvino as ov
+    except ImportError:
+        return False
+    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+def openvino_runner(model: Path, threads: int) -> tuple[Callable[[dict[str, np.ndarray]], np.ndarray], set[str]]:
+    """`model.onnx` compiled by OpenVINO in bfloat16 (float32 where the CPU has no bfloat16), and a function that
+    runs it: one infer request per thread, since a request is not safe to share. The compiled form is cached
+    beside the model (compiling takes 0.5 s, loading the cache 0.1 s) when that folder can be written."""
+    import openvino as ov
+
+    config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": threads,
+                              "PERFORMANCE_HINT": "LATENCY"}
+    cache = model.parent / f"openvino-{ov.__version__}"
+    with contextlib.suppress(OSError):
+        cache.mkdir(exist_ok=True)
+    if os.access(cache, os.W_OK):
+        config["CACHE_DIR"] = str(cache)
+    compiled = ov.Core().compile_model(str(model), "CPU", config)
+    local = threading.local()
+
+    def run(feeds: dict[str, np.ndarray]) -> np.ndarray:
+        request = getattr(local, "request", None)
+        if request is None:
+            request = local.request = compiled.create_infer_request()
+        return np.array(request.infer(feeds)[0], dtype=np.float32)  # a copy: the request reuses its output
+
+    return run, {i.get_any_name() for i in compiled.inputs}
 
 
 def onnx_dir(model_dir: Path) -> Path:
@@ -305,12 +346,10 @@ class QuickTokenizer:
 
 class OnnxEmbeddings(Embedder):
     """LangChain's `Embeddings` methods over an exported copy: the same prompts, pooling and normalisation as the
-    sentence-transformers model it was exported from."""
+    sentence-transformers model it was exported from, computed by ONNX Runtime or by OpenVINO (`runtime`)."""
 
     def __init__(self, directory: Path, batch_size: int = 8, threads: int = 0, name: str = "",
-                 quick_queries: int = QUICK_QUERIES):
-        import onnxruntime as ort
-
+                 quick_queries: int = QUICK_QUERIES, runtime: str = "onnxruntime"):
         meta = json.loads((directory / "embedder.json").read_text())
         self.name = name
         self.batch_size = batch_size
@@ -328,6 +367,21 @@ class OnnxEmbeddings(Embedder):
                 self.quick = QuickTokenizer(directory, self.max_length)
             except Exception:
                 self.quick = None
+        self.runtime = runtime
+        self.session: Any = None
+        if runtime == "openvino":
+            self._infer, self.inputs = openvino_runner(directory / "model.onnx", compute_threads(threads))
+        elif runtime == "onnxruntime":
+            self._infer, self.inputs = self._onnxruntime(directory / "model.onnx", threads)
+        else:
+            raise ValueError(f"unknown runtime {runtime!r} (onnxruntime or openvino)")
+        self.table_input: str | None = meta.get("word_table_input")
+        self.table = np.load(directory / WORD_TABLE, mmap_mode="r") if self.table_input else None
+
+    def _onnxruntime(self, model: Path, threads: int) -> tuple[Callable[[dict[str, np.ndarray]], np.ndarray],
+                                                                  set[str]]:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = compute_threads(threads)
@@ -335,14 +389,12 @@ class OnnxEmbeddings(Embedder):
         # no spin-waiting between calls: on 2 shared cores the spinning threads took the CPU from the server's
         # other threads (measured: a query 44 ms with spinning, 21 ms without, at a load average of 7)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        ready = optimized(directory / "model.onnx")
+        ready = optimized(model)
         options.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_DISABLE_ALL if ready is not None
                                             else ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
-        self.session = ort.InferenceSession(str(ready or directory / "model.onnx"), options,
-                                            providers=["CPUExecutionProvider"])
-        self.table_input: str | None = meta.get("word_table_input")
-        self.table = np.load(directory / WORD_TABLE, mmap_mode="r") if self.table_input else None
-        self.inputs = {i.name for i in self.session.get_inputs()}
+        session = self.session = ort.InferenceSession(str(ready or model), options,
+                                                      providers=["CPUExecutionProvider"])
+        return (lambda feeds: session.run(None, feeds)[0]), {i.name for i in session.get_inputs()}
 
     def _run(self, encodings: Sequence[Any]) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
@@ -354,7 +406,7 @@ class OnnxEmbeddings(Embedder):
         feeds: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask}
         if self.table is not None and self.table_input:
             feeds[self.table_input] = np.asarray(self.table[ids], dtype=np.float32)
-        out = self.session.run(None, {k: v for k, v in feeds.items() if k in self.inputs})[0]
+        out = self._infer({k: v for k, v in feeds.items() if k in self.inputs})
         return np.asarray(out, dtype=np.float32)
 
     @property

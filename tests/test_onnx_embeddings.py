@@ -1,4 +1,5 @@
-"""The torch-free embedder (ONNX Runtime over a copy exported at build time) against sentence-transformers."""
+"""The torch-free embedder (ONNX Runtime, or OpenVINO in bfloat16, over a copy exported at build time) against
+sentence-transformers."""
 
 from __future__ import annotations
 
@@ -43,17 +44,37 @@ def seed_vectors(embeddings, sentence_embeddings, seed_texts) -> tuple[np.ndarra
     return (np.asarray(embeddings.embed_documents(texts)), np.asarray(sentence_embeddings.embed_documents(texts)))
 
 
-def test_auto_picks_onnx_for_the_built_model_and_torch_for_any_other(settings, onnx_embeddings):
-    from index.embeddings import resolve_backend
-    from index.onnx_embed import OnnxEmbeddings, has_onnx
+@pytest.fixture(scope="module")
+def openvino_embeddings(onnx_embeddings):
+    """The same exported copy compiled by OpenVINO in bfloat16 (float32 on a CPU without bfloat16)."""
+    from index.onnx_embed import OnnxEmbeddings
 
-    assert isinstance(onnx_embeddings, OnnxEmbeddings)
+    model = OnnxEmbeddings(onnx_embeddings.directory, batch_size=onnx_embeddings.batch_size, runtime="openvino")
+    model.warm()
+    return model
+
+
+def test_auto_picks_an_exported_copy_for_the_built_model_and_torch_for_any_other(settings, onnx_embeddings):
+    import openvino as ov
+
+    from index.embeddings import resolve_backend
+    from index.onnx_embed import OnnxEmbeddings, bf16_native, has_onnx
+
+    assert isinstance(onnx_embeddings, OnnxEmbeddings) and onnx_embeddings.runtime == "onnxruntime"
     assert has_onnx(settings.models_path / settings.embedding_model)
-    assert resolve_backend(settings.embedding_model, "auto") == "onnx"
+    native = "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    assert bf16_native() is native
+    # OpenVINO where the CPU computes bfloat16 (faster at equal quality), ONNX Runtime in float32 elsewhere
+    assert resolve_backend(settings.embedding_model, "auto") == ("openvino" if native else "onnx")
+    assert resolve_backend(settings.embedding_model, "onnx") == "onnx"
+    assert resolve_backend(settings.embedding_model, "openvino") == "openvino"
     assert resolve_backend(settings.embedding_model, "torch") == "torch"
     assert resolve_backend("BAAI/bge-small-zh-v1.5", "auto") == "torch"
-    with pytest.raises(ValueError, match="no exported ONNX copy"):
-        resolve_backend("BAAI/bge-small-zh-v1.5", "onnx")
+    for backend in ("onnx", "openvino"):
+        with pytest.raises(ValueError, match="no exported ONNX copy"):
+            resolve_backend("BAAI/bge-small-zh-v1.5", backend)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown runtime"):
+        OnnxEmbeddings(onnx_embeddings.directory, runtime="tensorrt")
 
 
 def test_onnx_runtime_computes_with_the_threads_asked(onnx_embeddings):
@@ -95,6 +116,53 @@ def test_queries_match_and_rank_the_same_rows(onnx_embeddings, sentence_embeddin
     assert [set(a) for a in top_ours] == [set(b) for b in top_theirs]
 
 
+def test_openvino_matches_sentence_transformers_float32_and_ranks_the_same_rows(
+        openvino_embeddings, sentence_embeddings, records, seed_texts, seed_vectors):
+    """The quality gate of the bfloat16 copy: cosine >= 0.999 to torch float32 for every row, mixed text and
+    question; each question's top 5 the same rows but for near ties (a row swapped in scores within 0.005 of
+    torch's fifth); and the cited rows found in the top 5 exactly as often (recall unchanged)."""
+    texts = seed_texts + MIXED
+    ours = np.asarray(openvino_embeddings.embed_documents(texts))
+    theirs = seed_vectors[1]
+    cosines = (ours * theirs).sum(axis=1)
+    assert cosines.min() >= 0.999, (cosines.min(), texts[int(cosines.argmin())])
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    fixture = json.loads((ROOT / "tests/fixtures/retrieval_questions.json").read_text())
+    questions = [q["q"] for q in fixture["questions"]]
+    q_ours = np.asarray(openvino_embeddings.encode_queries(questions))
+    q_theirs = np.asarray([sentence_embeddings.embed_query(q) for q in questions])
+    assert ((q_ours * q_theirs).sum(axis=1) >= 0.999).all()
+    docs = len(seed_texts)
+    torch_scores = q_theirs @ theirs[:docs].T
+    top_ours = np.argsort(-(q_ours @ ours[:docs].T), axis=1)[:, :5]
+    top_theirs = np.argsort(-torch_scores, axis=1)[:, :5]
+    swapped = 0
+    for question, scores, a, b in zip(questions, torch_scores, top_ours, top_theirs, strict=True):
+        for row in set(a) - set(b):
+            swapped += 1
+            assert scores[b[-1]] - scores[row] < 0.005, (question, records[row].text)
+    assert swapped <= len(questions) // 10
+
+    def found(top: np.ndarray) -> int:
+        return sum((rec.source[:3], rec.line) in {(s, n) for s, n in q["cite"]}
+                   for q, rows in zip(fixture["questions"], top, strict=True) for rec in (records[i] for i in rows))
+
+    assert found(top_ours) == found(top_theirs) > len(questions)
+
+
+def test_openvino_gives_each_thread_its_own_vectors(openvino_embeddings, seed_texts):
+    """An OpenVINO infer request is not safe to share: each thread gets its own, and threads embedding at once
+    get exactly what each would alone (a server's query batcher and a publish's index build run together)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [seed_texts[n : n + 6] for n in range(0, 48, 6)]
+    alone = [openvino_embeddings.encode_queries(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            together = list(pool.map(openvino_embeddings.encode_queries, chunks))
+            assert all(np.array_equal(a, b) for a, b in zip(alone, together, strict=True))
+
+
 def test_batch_composition_does_not_change_a_vector(onnx_embeddings, seed_texts, seed_vectors):
     """Texts are sorted by length and padded per batch: a text's vector is the same alone or in a crowd (the
     rows and the mixed texts, embedded together)."""
@@ -104,10 +172,18 @@ def test_batch_composition_does_not_change_a_vector(onnx_embeddings, seed_texts,
 
 
 def cli_env(indexed_env: dict[str, str]) -> dict[str, str]:
-    """A CLI process on a copy of the session's store, with the backend left to its default (auto: ONNX)."""
+    """A CLI process on a copy of the session's store, with the backend left to its default (auto: OpenVINO
+    where the CPU computes bfloat16, else ONNX Runtime)."""
     env = {**indexed_env, "PYTHONPATH": str(ROOT)}
     env.pop("REVIEW_ASSISTANT_EMBEDDING_BACKEND", None)
     return env
+
+
+def auto_runtime() -> str:
+    """The runtime the backend `auto` runs the built model with on this machine."""
+    from index.onnx_embed import bf16_native
+
+    return "openvino" if bf16_native() else "onnxruntime"
 
 
 def imports_of(stderr: str) -> set[str]:
@@ -116,9 +192,9 @@ def imports_of(stderr: str) -> set[str]:
 
 
 def test_a_content_search_from_the_cli_imports_no_torch(tmp_path, indexed_env, embeddings):
-    """The CLI's search through the ONNX backend: torch never loads, neither for the query nor for the row it
-    embeds (its store is a copy of the session's, and one row of its data changed: the process embeds that
-    row, stores its vector, and its dense search finds it)."""
+    """The CLI's search through the exported copy (the default backend): torch never loads, neither for the
+    query nor for the row it embeds (its store is a copy of the session's, and one row of its data changed: the
+    process embeds that row, stores its vector, and its dense search finds it)."""
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     table = data / OUTCOMES
@@ -147,7 +223,7 @@ def test_a_content_search_from_the_cli_imports_no_torch(tmp_path, indexed_env, e
     assert len(stored) == 1
     assert float(np.dot(stored[0], embeddings.embed_documents([changed.page_content])[0])) > 0.9999
     imported = imports_of(done.stderr)
-    assert "onnxruntime" in imported
+    assert auto_runtime() in imported
     assert not {"torch", "sentence_transformers", "transformers"} & imported
 
 
@@ -201,5 +277,5 @@ def test_a_cold_content_question_opens_no_store_and_imports_no_torch(tmp_path, i
     cold = run("-X", "importtime", "-m", "assistant", "ask", "为农服务网点有多少家?", "--json")
     assert json.loads(cold.stdout) == first
     imported = imports_of(cold.stderr)
-    assert "onnxruntime" in imported
+    assert auto_runtime() in imported
     assert not {"torch", "sentence_transformers", "transformers", "chromadb", "bm25s", "scipy"} & imported
