@@ -297,8 +297,10 @@ def load(workers: int = 1) -> None:
                     line(f"{label}: p50, 1 client", f"{p50:.0f} ms")
                     line(f"{label}: p50 / p95, 20 clients", f"{statistics.median(many):.0f} / {p95:.0f} ms")
                     line(f"{label}: p95 (20) / p50 (1)", f"{p95 / p50:.1f}x", floor)
-                    line("  CPU per request with 20 clients: server / this client / the machine's cores",
-                         f"{server_cpu / len(many) * 1000:.1f} / {client_cpu / len(many) * 1000:.1f} / "
+                    user, system = server_cpu / len(many) * 1000
+                    line(f"  CPU per request, 20 clients: server (user + sys) / client / "
+                         f"{os.cpu_count() or 1} cores x wall",
+                         f"{user + system:.1f} ({user:.1f} + {system:.1f}) / {client_cpu / len(many) * 1000:.1f} / "
                          f"{(os.cpu_count() or 1) * wall / len(many) * 1000:.1f} ms")
                     if label == "/api/search":
                         alone, batched = model_costs([f"{q} {n}" for n in range(40) for q in questions])
@@ -311,11 +313,11 @@ def load(workers: int = 1) -> None:
             proc.wait(timeout=30)
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds (user and system) used so far by a process and its descendants (`serve --workers`' children)."""
+def tree_cpu(pid: int) -> np.ndarray:
+    """CPU seconds (user, system) used so far by a process and its descendants (`serve --workers`' children)."""
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
+    times: dict[int, np.ndarray] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -323,8 +325,8 @@ def tree_cpu(pid: int) -> float:
             continue
         child = int(stat.parent.name)
         parents.setdefault(int(fields[1]), []).append(child)
-        times[child] = (int(fields[11]) + int(fields[12])) / tick
-    total, stack = 0.0, [pid]
+        times[child] = np.array([int(fields[11]), int(fields[12])]) / tick
+    total, stack = np.zeros(2), [pid]
     while stack:
         current = stack.pop()
         total += times.get(current, 0.0)
