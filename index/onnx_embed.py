@@ -34,6 +34,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -91,6 +92,12 @@ def bf16_native() -> bool:
     return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
+def openvino_cache(model: Path, version: str) -> Path:
+    """Where OpenVINO caches the compiled model: a folder per runtime version ("2026.4.1-22982-…/2026/4" is one
+    path segment here, not three)."""
+    return model.parent / ("openvino-" + re.sub(r"[^0-9A-Za-z.]+", "_", version))
+
+
 def openvino_runner(model: Path, threads: int) -> tuple[Callable[[dict[str, np.ndarray]], np.ndarray], set[str]]:
     """`model.onnx` compiled by OpenVINO in bfloat16 (float32 where the CPU has no bfloat16), and a function that
     runs it: one infer request per thread, since a request is not safe to share. The compiled form is cached
@@ -99,7 +106,7 @@ def openvino_runner(model: Path, threads: int) -> tuple[Callable[[dict[str, np.n
 
     config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": threads,
                               "PERFORMANCE_HINT": "LATENCY"}
-    cache = model.parent / f"openvino-{ov.__version__}"
+    cache = openvino_cache(model, ov.__version__)
     with contextlib.suppress(OSError):
         cache.mkdir(exist_ok=True)
     if os.access(cache, os.W_OK):

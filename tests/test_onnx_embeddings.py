@@ -77,6 +77,19 @@ def test_auto_picks_an_exported_copy_for_the_built_model_and_torch_for_any_other
         OnnxEmbeddings(onnx_embeddings.directory, runtime="tensorrt")
 
 
+def test_openvino_caches_the_compiled_model_beside_the_copy(openvino_embeddings):
+    """Compiling takes 0.5 s, loading the cached form 0.1 s: the cache is written in a folder of this version."""
+    import openvino as ov
+
+    from index.onnx_embed import openvino_cache
+
+    cache = openvino_cache(openvino_embeddings.directory / "model.onnx", ov.__version__)
+    assert cache.parent == openvino_embeddings.directory and "/" not in cache.name
+    assert any(path.stat().st_size > 10_000_000 for path in cache.iterdir())  # the compiled blob
+    assert openvino_cache(Path("m/model.onnx"), "2026.4.1-22982-e213a147257-releases/2026/4") == Path(
+        "m/openvino-2026.4.1_22982_e213a147257_releases_2026_4")
+
+
 def test_onnx_runtime_computes_with_the_threads_asked(onnx_embeddings):
     import os
 
