@@ -174,7 +174,7 @@ class Executor:
                                     "above": False, "first": None}
         text = render("refusal.j2", lang=q.lang, reason=reason, p={**defaults, **params},
                       searched_rows=len(self.corpus.records),
-                      scope=_scope_text(q.scope))
+                      scope=_scope_text(q.scope, q.lang))
         return Result(text, "refusal")
 
     def refuse(self, q: Query) -> Result:
@@ -356,7 +356,7 @@ class Executor:
                       f"departments with {condition} among {len(everything)} compared")
         text = render("ops/list.j2", lang=q.lang, rows=cited, compared=len(everything), condition=condition,
                       measure=ordered, label=label(ordered), label_en=spec(ordered).english,
-                      unit=spec(ordered).unit, count=q.operation == "count", scope=_scope_text(q.scope))
+                      unit=spec(ordered).unit, count=q.operation == "count", scope=_scope_text(q.scope, q.lang))
         return Result(text, "facts" if chosen else "refusal", self.table(cited, ordered, q))
 
     def relative(self, q: Query, p: FieldIs) -> Result:
@@ -445,7 +445,7 @@ class Executor:
                         + [Cell(d.department, cite=cite), Cell(str(d.year)),
                            Cell(str(value), float(value) if value is not None else None, cite)])
         title = render("ops/table_title.j2", lang=q.lang, operation=q.operation, label=label(measure),
-                       label_en=spec(measure).english, scope=_scope_text(q.scope))
+                       label_en=spec(measure).english, scope=_scope_text(q.scope, q.lang))
         return Table(columns, rows, title, measure if q.operation in ("list", "max", "min", "top", "bottom",
                                                                      "count", "nth") else None)
 
@@ -623,7 +623,7 @@ class Executor:
             rows.append([Cell(str(place), place, cite), Cell(d.department, cite=cite), Cell(str(d.year)),
                          Cell(str(value), float(value) if value is not None else None, cite)])
         title = render("ops/table_title.j2", lang=q.lang, operation=q.operation, label=label(measure),
-                       label_en=spec(measure).english, scope=_scope_text(q.scope))
+                       label_en=spec(measure).english, scope=_scope_text(q.scope, q.lang))
         return Table(columns, rows, title, measure)
 
     def next(self, q: Query) -> Result:
@@ -803,10 +803,10 @@ class Executor:
                          "b": b, "cb": self.cite(b, second_name) if b is not None else None})
         self.computed("两个范围都有的部门数" if q.operation == "intersect" else "只在第一个范围的部门数", len(names),
                       [r["ca"] for r in rows], f"{len(first_rows)} departments with {label(first_name)} in "
-                      f"{_scope_text(q.scope)}, {len(second_rows)} with {label(second_name)} in "
-                      f"{_scope_text(second)}")
-        text = render("ops/intersect.j2", lang=q.lang, rows=rows, first=_scope_text(q.scope),
-                      second=_scope_text(second), n_first=len(first_rows), n_second=len(second_rows),
+                      f"{_scope_text(q.scope, 'en')}, {len(second_rows)} with {label(second_name)} in "
+                      f"{_scope_text(second, 'en')}")
+        text = render("ops/intersect.j2", lang=q.lang, rows=rows, first=_scope_text(q.scope, q.lang),
+                      second=_scope_text(second, q.lang), n_first=len(first_rows), n_second=len(second_rows),
                       only=q.operation == "only_in", la=label(first_name), lb=label(second_name),
                       la_en=spec(first_name).english, lb_en=spec(second_name).english,
                       ma=first_name, mb=second_name)
@@ -925,7 +925,7 @@ class Executor:
         not_stated = sum(1 for s in statuses if s.status.label == "not_stated")
         text = render("ops/status_list.j2", lang=q.lang, items=cited, wanted=wanted, checked=len(statuses),
                       departments=sorted({s.record.department for s in chosen}), not_stated=not_stated,
-                      count=q.operation == "count", scope=_scope_text(q.scope))
+                      count=q.operation == "count", scope=_scope_text(q.scope, q.lang))
         return Result(text, "facts" if chosen else "refusal")
 
     def status_of(self, q: Query) -> Result:
@@ -981,7 +981,7 @@ class Executor:
                       f"{len(rows)} rows scanned; matched by " + ", ".join(sorted({o['how'] for o in out})))
         text = render("ops/matches.j2", lang=q.lang, rows=out, phrase=phrase, scanned=len(rows),
                       departments=departments, count=q.operation == "count", quantity=q.measure is not None,
-                      scope=_scope_text(scope))
+                      scope=_scope_text(scope, q.lang))
         table = Table([Column("department", label("department")), Column("item", label("title")),
                        Column("quote", "引文" if q.lang == "zh" else "quote")],
                       [[Cell(o["record"].department, cite=o["cite"]), Cell(f"{o['record'].item}.{o['record'].title}"),
@@ -1019,7 +1019,7 @@ class Executor:
         self.computed("符合条件的数字", len(out), [o["cite"] for o in out],
                       f"{len(rows)} rows scanned for numbers with {condition}")
         text = render("ops/numbers.j2", lang=q.lang, rows=out, condition=condition, noun=noun, scanned=len(rows),
-                      departments=departments, count=q.operation == "count", scope=_scope_text(q.scope))
+                      departments=departments, count=q.operation == "count", scope=_scope_text(q.scope, q.lang))
         quote_label = "引文" if q.lang == "zh" else "quote"
         table = Table([Column("department", label("department")), Column("item", label("title")),
                        Column("value", "数字" if q.lang == "zh" else "number", True),
@@ -1137,7 +1137,12 @@ def _predicate_text(p: FieldIs, lang: str) -> str:
     return f"{name}{words[0]}{p.value}" if lang == "zh" else f"{name} {words[1]} {p.value}"
 
 
-def _scope_text(scope: Scope) -> str:
+def _scope_text(scope: Scope, lang: str = "zh") -> str:
+    """A scope as a phrase of the answer's language: 2022年社会发展类, or "2022 社会发展类" (the names stay
+    the data's own)."""
+    if lang == "en":
+        return " ".join(p for p in (" and ".join(map(str, scope.years)), ", ".join(scope.categories),
+                                    ", ".join(scope.departments)) if p)
     parts = [f"{'、'.join(map(str, scope.years))}年" if scope.years else "",
              "、".join(scope.categories), "、".join(scope.departments)]
     return "".join(parts)

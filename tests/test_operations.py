@@ -315,8 +315,10 @@ def test_no_ties_is_an_honest_refusal(facts_only):
 @pytest.mark.parametrize("question", ["哪些部门2022年和2023年都有数据?",
                                       "Which departments appear in both 2022 and 2023?"])
 def test_intersection_of_years(facts_only, question):
-    check(facts_only.ask(question), "intersect", ["水利局", "125.27", "1.1438"],
-          scores("水利局") | coefficients("水利局"))
+    answer = facts_only.ask(question)
+    check(answer, "intersect", ["水利局", "125.27", "1.1438"], scores("水利局") | coefficients("水利局"))
+    # the years in the answer's language: 2022年 in Chinese, "in 2022" in English (not "in 2022年")
+    assert ("2022年" in answer.answer) != question.isascii() and "2023" in answer.answer
 
 
 @pytest.mark.parametrize(("question", "rows", "absent"), [
@@ -333,6 +335,7 @@ def test_departments_only_in_one_year(facts_only, question, rows, absent):
     answer = facts_only.ask(question)
     check(answer, "only_in", ["13"], rows)
     assert absent not in answer.answer
+    assert ("年" in answer.answer.split("\n")[0]) != question[:5].isascii()
 
 
 # ---- a department's items, a summary -----------------------------------------------------------------------
