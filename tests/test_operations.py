@@ -330,6 +330,9 @@ def test_intersection_of_years(facts_only, question):
     ("2022年有而2023年没有的部门有几个?", scores(*SCORE_LINES) - scores("水利局"), "125.27"),
     ("Which units appear in 2023 but are absent from 2022?", coefficients(*COEFFICIENT_LINES) - coefficients("水利局"),
      "1.1438"),
+    ("Which departments have data in 2022 but nothing in 2023?", scores(*SCORE_LINES) - scores("水利局"), "125.27"),
+    ("How many units were not listed in 2022 yet appear in 2023?",
+     coefficients(*COEFFICIENT_LINES) - coefficients("水利局"), "1.1438"),
 ])
 def test_departments_only_in_one_year(facts_only, question, rows, absent):
     answer = facts_only.ask(question)
