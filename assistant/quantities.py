@@ -29,6 +29,28 @@ NUMBER = re.compile(
 )
 
 
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_to_int(text: str) -> int | None:
+    """Chinese numerals up to 999 (三 -> 3, 十四 -> 14, 二十 -> 20); digits pass through."""
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in CN_DIGITS and ch not in "十百" for ch in text):
+        return None
+    total, current = 0, 0
+    for ch in text:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = CN_DIGITS[ch]
+    return total + current
+
+
 @dataclass(frozen=True)
 class Quantity:
     value: Decimal  # the number as written (15.6 in 15.6亿美元)

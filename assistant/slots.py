@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from assistant.departments import Directory
 from assistant.lexicon import Lexicon
+from assistant.quantities import CN_DIGITS, cn_to_int
 
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_NUMBER = "[零〇一二两三四五六七八九十百]+"
 NUMBER = r"\d+(?:\.\d+)?"
 QUOTED = re.compile(r"[“\"「『‘](.{1,40}?)[”\"」』’]|(?<![A-Za-z])'([^']{2,40})'(?![A-Za-z])")
@@ -23,25 +23,6 @@ ASK = re.compile(r"多少|几|哪|什么|谁|吗|是否|有没有|算不算|是�
                  r"\bis\b|\bare\b|\bdoes\b|\bdid\b|\blist\b", re.I)
 ORG_SUFFIX = re.compile(r"[\u4e00-\u9fa5]{1,10}?(?:委员会|办公室|局|委|办|集团|银行|公司|中心|社|联|厅|署|院|会)")
 FILLER = re.compile(r"^(?:请问|请|告诉我|查询|查一下|我想知道|那么|那|麻烦|帮我看看|帮我查|给我|\d{4}年|的|在)+")
-
-
-def cn_to_int(text: str) -> int | None:
-    """Chinese numerals up to 999 (三 -> 3, 十四 -> 14, 二十 -> 20); digits pass through."""
-    if text.isdigit():
-        return int(text)
-    if not text or any(ch not in CN_DIGITS and ch not in "十百" for ch in text):
-        return None
-    total, current = 0, 0
-    for ch in text:
-        if ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        else:
-            current = CN_DIGITS[ch]
-    return total + current
 
 
 def normalise(text: str) -> str:

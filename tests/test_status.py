@@ -64,6 +64,14 @@ def _outcome(title: str, text: str) -> Commitment:
     ("某项目", "完成率95%", "partial"),
     ("某项目", "于8月行使超额配售权", "not_stated"),
     ("某项目", "服务用户超8200户", "not_stated"),
+    # a promised place against the place given about the same thing (全省, 全国, 排名)
+    ("绿色贷款占比进入全省前五", "绿色贷款占比达26.9%,位居全省第2", "met"),
+    ("营商环境评价保持全国前10名", "营商环境评价位列全国第12名", "partial"),
+    ("争创全省第二", "考核结果居全省第一", "exceeded"),
+    ("综合考核保持全市第1", "综合考核继续保持全市第1位", "met"),
+    ("出口增速进入全省前三", "出口增速居全省前四", "partial"),
+    ("招商引资排名全省前3", "前三季度新引进项目42个,居全市第一批次", "not_stated"),  # 前三季度, 第一批: not places
+    ("专利授权量居全国前十", "发明专利授权量居全省第1", "not_stated"),  # another region: not the same ranking
 ])
 def test_status_rules_on_own_wording(title, text, label):
     status = outcome_status(_outcome(title, text))
