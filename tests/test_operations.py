@@ -288,6 +288,13 @@ def test_difference_between_two_departments(facts_only, question, must, rows):
      scores("商务局", "湖州银行"), [1, 10]),
     # 135.20 (科技局) − 128.64 (人社局) = 6.56; 最高分与最低分, not only the lexicon's 和
     ("社会发展类最高分与最低分差多少?", ["135.20 − 128.64 = 6.56"], scores("科技局", "人社社保局"), [1, 4]),
+    # the ends said as places (第一名和最后一名, 榜首与末位, first and last place), or as max minus min
+    ("社会发展类的头名跟末位差了几分?", ["135.20 − 128.64 = 6.56"], scores("科技局", "人社社保局"), [1, 4]),
+    ("经济建设类第一名和最后一名之间相差多少?", ["129.86 − 113.78 = 16.08"], scores("商务局", "湖州银行"), [1, 10]),
+    ("2023年各单位难度系数最大值减去最小值等于多少?", ["1.1599 − 1.1183 = 0.0416"],
+     coefficients("发展改革委", "红十字会"), [1, 14]),
+    ("Between first and last place in social development, how many points?", ["135.20 − 128.64 = 6.56"],
+     scores("科技局", "人社社保局"), [1, 4]),
 ])
 def test_spread_with_its_table(facts_only, question, must, rows, places):
     answer = facts_only.ask(question)
@@ -346,6 +353,9 @@ def test_departments_only_in_one_year(facts_only, question, rows, absent):
 @pytest.mark.parametrize(("question", "must", "rows"), [
     ("产业集团的承诺事项有哪些?", ["5项", "全力打造高质高效实力产投"], {(OUT, n) for n in range(38, 43)}),
     ("List the commitments of the Red Cross Society for 2023.", ["5 commitments"], {(T, n) for n in range(24, 29)}),
+    # the list asked as "which N are they" (是哪五个, 是哪几项)
+    ("产投集团去年那五件事是哪五件?", ["5项", "全力打造高质高效实力产投"], {(OUT, n) for n in range(38, 43)}),
+    ("红十字会2023年的重点工作是哪几项?", ["5项"], {(T, n) for n in range(24, 29)}),
 ])
 def test_items_of_a_department(facts_only, question, must, rows):
     check(facts_only.ask(question), "items", must, rows)
