@@ -286,6 +286,18 @@ class ContentFinder:
         position = self._text_index().position
         return sorted(found.values(), key=lambda pair: position.get(id(pair[0]), 0))
 
+    def specific_word(self, phrase: str, most: float = 0.25) -> str | None:
+        """The concept's most specific word (企业上市 -> 上市): of its words that are not generic, the one the
+        fewest rows hold, if any row and at most `most` of all rows hold it; None otherwise."""
+        index = self._text_index()
+        cut = getattr(self.tokenize, "words", None)  # whole words, not the index's bigrams (化改)
+        if cut is None:
+            return None
+        words = [t for t in cut(phrase) if len(t) >= 2 and not GENERIC.fullmatch(t) and t != phrase]
+        counted = [(len(index.rows_with(norm(w))), w) for w in dict.fromkeys(words)]
+        usable = [(n, w) for n, w in counted if 0 < n <= most * len(index.records)]
+        return min(usable)[1] if usable else None
+
     def phrase_clause(self, record: Commitment, phrase: str) -> str:
         """The sentence (narrowed to clauses if long) of the text that holds the phrase."""
         text = record.text

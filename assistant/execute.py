@@ -22,6 +22,7 @@ from assistant.facts import DepartmentRow, item_statuses, score_stats
 from assistant.lexicon import Lexicon
 from assistant.quantities import Quantity, quantities
 from assistant.query import FieldIs, NumberInText, Query, Scope, StatusIs, TextAbout, TextContains
+from assistant.records import Commitment
 from assistant.render import render
 from assistant.schema import label, spec
 
@@ -958,28 +959,51 @@ class Executor:
         return Result(text)
 
     def matches(self, q: Query) -> Result:
-        """Set questions: every row in scope, matched exactly, by tokens and (with retrieval) densely."""
+        """Set questions: every row in scope, matched exactly, by tokens and (with retrieval) densely. Several
+        phrases (“创历史新高”或“历史新高”, 减碳、低碳) are alternatives: a row that holds any of them; with
+        the lexicon's `all_of` words (同时, both) a row must hold each. A concept that no row holds as it is
+        said (企业上市) is looked for by its most specific word (上市), and the answer names that word."""
         assert self.content is not None
-        predicate = next(p for p in q.predicates if isinstance(p, TextContains | TextAbout))
-        phrase = predicate.phrase if isinstance(predicate, TextContains) else predicate.concept
+        predicates = [p for p in q.predicates if isinstance(p, TextContains | TextAbout)]
         scope = q.scope
         rows = self.records(q, scope)
-        found = self.content.match(rows, phrase, exact_only=isinstance(predicate, TextContains),
-                                   filters=_filters(scope))
+        found: dict[tuple[str, int], tuple[Commitment, str, str]] = {}  # row -> (record, how, the phrase it holds)
+        said: list[str] = []  # the phrases looked for, as the answer names them
+        each: list[set[tuple[str, int]]] = []
+        for predicate in predicates:
+            phrase = predicate.phrase if isinstance(predicate, TextContains) else predicate.concept
+            hits = self.content.match(rows, phrase, exact_only=isinstance(predicate, TextContains),
+                                      filters=_filters(scope))
+            if not hits and isinstance(predicate, TextAbout):
+                word = self.content.specific_word(phrase)
+                if word is not None:
+                    phrase = word
+                    hits = [(r, "word") for r, _ in self.content.match(rows, word, True, _filters(scope))]
+            said.append(phrase)
+            each.append({(r.source, r.line) for r, _ in hits})
+            for record, how in hits:
+                found.setdefault((record.source, record.line), (record, how, phrase))
+        if len(each) > 1 and self.lex.op("all_of").search(q.text):
+            keep = set.intersection(*each)
+            found = {key: value for key, value in found.items() if key in keep}
         if not found:
-            return self.refusal(q, "no_match", phrase=phrase, scanned=len(rows))
+            shown = ("\" or \"" if q.lang == "en" else "”或“").join(said)
+            return self.refusal(q, "no_match", phrase=shown, scanned=len(rows))
+        position = {(r.source, r.line): n for n, r in enumerate(self.corpus.records)}
         out: list[dict[str, Any]] = []
-        for record, how in found:
+        for record, how, phrase in sorted(found.values(), key=lambda v: position.get((v[0].source, v[0].line), 0)):
             quote = self.content.quote_for(record, phrase, q.measure) if q.measure else \
                 self.content.phrase_clause(record, phrase)
             cite = self.book.cite_text(record, quote) if quote in record.text else \
                 self.book.cite(record, label("title"), f"{record.item}.{record.title}")
             out.append({"record": record, "quote": quote, "cite": cite, "how": how})
+        phrase = " / ".join(said)
         departments = list(dict.fromkeys(o["record"].department for o in out))
         self.compared(len(rows), "rows")
         self.computed("匹配的记录数", len(out), [o["cite"] for o in out],
                       f"{len(rows)} rows scanned; matched by " + ", ".join(sorted({o['how'] for o in out})))
-        text = render("ops/matches.j2", lang=q.lang, rows=out, phrase=phrase, scanned=len(rows),
+        text = render("ops/matches.j2", lang=q.lang, rows=out, phrases=said, every=len(each) > 1 and bool(
+                          self.lex.op("all_of").search(q.text)), scanned=len(rows),
                       departments=departments, count=q.operation == "count", quantity=q.measure is not None,
                       scope=_scope_text(scope, q.lang))
         table = Table([Column("department", label("department")), Column("item", label("title")),

@@ -26,11 +26,24 @@ class Part:
     topic: str  # leading words of its sentence that ask nothing themselves ("圩区整治方面")
 
 
+def _enumerated(clause: str) -> list[str]:
+    """A clause cut at 、 only between pieces that each ask something (排第几、一共几项承诺、签约了多少个): 、
+    otherwise lists things inside one ask (减碳、低碳有关; 商务局、水利局的得分)."""
+    pieces = clause.split("、")
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        if ASK.search(out[-1]) and ASK.search(piece):
+            out.append(piece)
+        else:
+            out[-1] += "、" + piece
+    return out
+
+
 def split(text: str) -> list[Part]:
     """Parts that each ask something: sentences, then clauses that carry their own question word."""
     parts: list[Part] = []
     for sentence in re.split(r"(?<=[?？;；。!！])", text):
-        subs = [p for p in re.split(r"[,，、]", sentence) if p.strip()]
+        subs = [p for clause in re.split(r"[,，]", sentence) for p in _enumerated(clause) if p.strip()]
         if not subs:
             continue
         groups: list[list[str]] = []
@@ -214,8 +227,10 @@ class Parser:
         phrase_predicates: tuple[TextContains | TextAbout, ...] = tuple(TextContains(p) for p in s.phrases)
         if s.phrases and (s.status or STATUS_QUESTION.search(text)) and "count" not in s.ops:
             return [replace(base, operation="status_of", predicates=phrase_predicates, measure=None)]
-        if s.concept and not s.phrases:
-            phrase_predicates = (TextAbout(s.concept),)
+        if s.concept and not s.phrases:  # 减碳、低碳: alternatives, each a concept
+            phrase_predicates = tuple(TextAbout(c) for c in dict.fromkeys(
+                re.split(r"\s*(?:、|或者|或是|或|/|\bor\b)\s*", s.concept)) if len(c) >= 2) \
+                or (TextAbout(s.concept),)
         if phrase_predicates and (s.concept or s.listing or self.lex.mentions.search(text)):
             quantity = Measure("quantity", unit=s.quantity_unit or ("亿" if s.money else ""), noun=s.concept or "") \
                 if (s.wants_quantity and "count" not in s.ops and not re.search(r"几项|几条|多少项|多少条", text)) \

@@ -422,7 +422,10 @@ def _concept(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> N
     for pattern in patterns:
         m = re.search(pattern, t, re.I)
         if m:
-            concept = lex.text_noise.pattern.sub("", m.group(1)).strip(" ?'\"()\uff08\uff09")
+            # noise words at the edges only (目标里…, …方面), and of one character only 的: inside a concept and
+            # as its own first or last character they are its own (碳中和, 和美乡村, 或 between alternatives)
+            noise = _alternatives([w for w in lex.text_noise.words if len(w) > 1 or w == "的"]) or "的"
+            concept = re.sub(rf"^(?:{noise}|\s)+|(?:{noise}|\s)+$", "", m.group(1)).strip(" ?'\"()\uff08\uff09")
             kinds = _alternatives([w for words in lex.kinds.values() for w in words.words if w.isascii()])
             if kinds:  # "AED in their targets": where to look, not part of the concept
                 concept = re.split(rf"\s+(?:in|for|of|among)\s+(?:the\s+|their\s+|its\s+)?(?:{kinds}|(?:19|20)\d\d)\b",

@@ -185,6 +185,11 @@ class JiebaTokenizer:
         """Whether the full dictionary is loaded (else texts were cut with the on-disk copy, or none yet)."""
         return self._full is not None
 
+    def words(self, text: str) -> list[str]:
+        """jieba's words of the text, once each cut (no search sub-words, no bigrams): 数字化改革 -> 数字化, 改革."""
+        return [t for t in (w.strip().lower() for w in self._jieba().cut(text))
+                if t and not SKIP.match(t) and t not in STOP]
+
     def __call__(self, text: str) -> list[str]:
         """jieba words plus the character bigrams of every run of Chinese characters: jieba cuts the same
         phrase differently in a question and in a row (千人托|位数 against 千人托位), bigrams still meet."""

@@ -453,6 +453,28 @@ def test_rows_that_contain_a_phrase(facts_only, question, phrase, must, rows):
     assert answer.table is not None and len(answer.table.rows) == len(rows)
 
 
+def test_several_quoted_phrases_are_alternatives_unless_each_is_asked(facts_only):
+    """“A”或“B”: rows holding either; 同时…“A”和“B” (the lexicon's all_of): rows holding both."""
+    either = facts_only.ask("哪些单位写了“创历史新高”或者“历史新高”?")
+    # 历史新高 alone: 金融办 (创下历史新高), 水利局, 科技局, 文广旅局; 创历史新高 adds no department
+    check(either, "list", ["“创历史新高”或“历史新高”", "金融办", "水利局", "科技局", "文化广电旅游局"],
+          {(OUT, n) for n in (11, 22, 66, 67, 75)})
+    assert len(queries(either)[0]["predicates"]) == 2
+    both = facts_only.ask("哪些部门同时提到了“绿色”和“金融”?")
+    assert "同时提到“绿色”和“金融”" in both.answer
+    assert {(c.source, c.line) for c in both.citations} == {(OUT, 12), (OUT, 14), (T, 47), (T, 58)}
+    english = facts_only.ask('Which departments mention "新高" or "首个"?')
+    assert english.mode != "refusal" and '"新高" or "首个"' in english.answer
+
+
+def test_a_concept_listed_with_enumeration_commas_is_each_of_its_parts(facts_only):
+    """跟减碳、低碳有关: two concepts (、 lists them; it does not end a clause), rows about either."""
+    answer = facts_only.ask("2023年哪些单位的目标跟减碳、低碳有关?")
+    assert [p["concept"] for p in queries(answer)[0]["predicates"]] == ["减碳", "低碳"]
+    assert "“减碳”或“低碳”" in answer.answer
+    assert {(c.source, c.line) for c in answer.citations} == {(T, 4), (T, 6), (T, 43), (T, 65)}
+
+
 @pytest.mark.parametrize(("question", "unit", "op", "must", "rows"), [
     # numbers in 家 above 1000 in a clause about 新增…企业: only 科技局's 新增国家科技型企业2471家
     # (服务企业数2940家, 为农服务网点2183家 and 走访企业8812家 are not 新增企业)
@@ -986,3 +1008,39 @@ def test_rows_about_a_concept(assistant, question, row):
     assert ops(answer) == ["list"], queries(answer)
     assert queries(answer)[0]["predicates"][0]["type"] == "TextAbout"
     assert row in cited(answer) and answer.table is not None
+
+
+def test_a_concept_no_row_says_is_looked_for_by_its_most_specific_word(corpus, tmp_path):
+    """企业上市 is in no row; of its words, 上市 is the rarer (企业 is in many rows): the rows with 上市, and the
+    answer names the word it used. Whole jieba words, not the index's bigrams (数字化改革 gives 数字化, not 化改)."""
+    from assistant.answers import Assistant
+    from assistant.content import ContentFinder
+    from index.tokenize import JiebaTokenizer
+
+    tokenizer = JiebaTokenizer(dictionary_copy=tmp_path / "jieba.sqlite3")
+    finder = ContentFinder(corpus, Assistant(corpus).lexicon, tokenize=tokenizer)
+    assert finder.specific_word("企业上市") == "上市"
+    assert finder.specific_word("数字化改革") in {"数字化", "改革"}
+    assert finder.specific_word("上市") is None  # one word: nothing more specific to fall back on
+    assert finder.specific_word("全市完成") is None  # generic words (全市, 完成) never stand for a concept
+    without_words = ContentFinder(corpus, Assistant(corpus).lexicon)  # a tokenizer without `words`
+    assert without_words.specific_word("企业上市") is None
+
+    assistant = Assistant(corpus, make_search=lambda: (None, tokenizer))  # type: ignore[arg-type,return-value]
+    answer = assistant.ask("2022年哪些单位的材料和企业上市有关?")
+    assert "提到“上市”" in answer.answer and "企业上市" not in answer.answer.split("\n")[0]
+    assert {(c.source, c.line) for c in answer.citations} == {(OUT, 13), (OUT, 17), (OUT, 29), (OUT, 48)}
+    assert "按关键词匹配" in answer.answer
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("区域合作办排第几、一共几项承诺、走进湖州活动签约了多少个产业项目?", 3),  # 、 between asks: three parts
+    ("商务局、水利局、科技局的得分分别是多少?", 1),  # 、 lists the departments of one ask
+    ("哪些单位的目标跟减碳、低碳有关?", 1),
+])
+def test_enumeration_commas_end_a_part_only_between_asks(question, parts):
+    from assistant.parse import split
+
+    assert len(split(question)) == parts
+    if parts == 1:
+        assert split(question)[0].text == question
