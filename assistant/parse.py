@@ -156,6 +156,11 @@ class Parser:
             previous = slots[i - 1] if i else None
             if previous is not None and not s.departments and not s.unknown and previous.departments:
                 s.departments = list(previous.departments)
+            elif previous is not None and "difference" in s.ops and len(s.departments) == 1 \
+                    and len(previous.departments) == 1 and previous.departments[0][0] != s.departments[0][0]:
+                # "卫健委多少分?比文旅局高多少?": the difference of the earlier department and this one
+                s.departments = [(previous.departments[0][0], -1), *s.departments]
+                s.relative = None
             if previous is not None and not s.years and previous.years:
                 s.years = list(previous.years)
             if previous is not None and not s.categories and previous.categories:

@@ -1044,3 +1044,20 @@ def test_enumeration_commas_end_a_part_only_between_asks(question, parts):
     assert len(split(question)) == parts
     if parts == 1:
         assert split(question)[0].text == question
+
+
+@pytest.mark.parametrize(("question", "operations"), [
+    # 占比/同比/比重 are not 比…多 (a comparison): the second part is a value of its own, for the same department
+    ("金融办类别内排第几?绿色贷款占比达到多少?", ["value", "content"]),
+    ("水利局得了多少分?投资同比增长多少?", ["value", "content"]),
+    # 比…高多少 still compares: with the department of the part before (卫健委 against 文旅局)
+    ("卫健委得分是多少?比文旅局高多少?", ["value", "difference"]),
+    ("What did the Water Bureau score? How much lower than the Commerce Bureau?", ["value", "difference"]),
+])
+def test_a_ratio_word_is_not_a_comparison(facts_only, question, operations):
+    parsed, _ = facts_only.parse(question, None, None)
+    assert [q.operation for q in parsed] == operations
+    assert all(q.scope.departments for q in parsed)
+    if "difference" in operations:
+        assert len(parsed[-1].scope.departments) == 2
+        assert any(s in facts_only.ask(question).answer for s in ("132.98 − 130.34 = 2.64", "129.86 − 125.27 = 4.59"))
