@@ -16,8 +16,6 @@ from assistant.slots import ASK, Slots, extract, normalise, relative_to
 MAX_QUESTION = 1000
 CONTINUATION = re.compile(r"^\s*(?:又|并且|而且|且|同时|以及)")
 REFERS_BACK = re.compile(r"它|其|该部门|该单位|这个部门|那个部门|这家|那家|他们|同一|\b(?:it|its|they|their)\b", re.I)
-STATUS_QUESTION = re.compile(r"算不算|是不是|是否|兑现了吗|完成了吗|意味着|算是|\bdoes it count\b|\bis it\b|\bdid it\b",
-                             re.I)
 
 
 @dataclass(frozen=True)
@@ -208,7 +206,7 @@ class Parser:
         if s.missing_years and not years:
             return [refuse("no_year", text, lang, year=s.missing_years[0], have=tuple(self.years))]
         names = tuple(s.names)
-        if names and s.item_no is not None and (s.status or STATUS_QUESTION.search(text)):
+        if names and s.item_no is not None and (s.status or self.lex.op("status_question").search(text)):
             # 水利局第2项承诺完成了吗: that item's sentences, each with its status
             return [Query("status_of", Scope(years=tuple(y for y in s.year_values if y in self.years),
                                              departments=names, items=(s.item_no,)), lang=lang, text=text)]
@@ -230,7 +228,7 @@ class Parser:
         if s.ops & {"summary"} and names and not s.wants_quantity and not s.measures:
             return [replace(base, operation="summary", measure=None)]
         phrase_predicates: tuple[TextContains | TextAbout, ...] = tuple(TextContains(p) for p in s.phrases)
-        if s.phrases and (s.status or STATUS_QUESTION.search(text)) and "count" not in s.ops:
+        if s.phrases and (s.status or self.lex.op("status_question").search(text)) and "count" not in s.ops:
             return [replace(base, operation="status_of", predicates=phrase_predicates, measure=None)]
         if s.concept and not s.phrases:  # 减碳、低碳: alternatives, each a concept
             phrase_predicates = tuple(TextAbout(c) for c in dict.fromkeys(

@@ -141,6 +141,7 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
     versus_mean(s, t, lex)
     s.combined = "combined" in lex.operations and bool(lex.op("combined").search(t))
     s.status = _statuses(t, lex, quoted)
+    _commitment(s, t, lex)
     _concept(s, t, lex, quoted)
     if s.concept and directory.find(s.concept):  # "what about the Red Cross Society?": a department, no concept
         s.concept = None
@@ -409,6 +410,23 @@ def _statuses(t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> list[str]:
         spans = [(b, e) for name, b, e in kept if name == "exceeded"]
         kept = [f for f in kept if f[0] != "met" or not any(f[1] <= e and b <= f[2] for b, e in spans)]
     return list(dict.fromkeys(name for name, _, _ in kept))
+
+
+def _commitment(s: Slots, t: str, lex: Lexicon) -> None:
+    """A department's commitment said in the question's own words before a status question (交通集团承诺全年完成
+    投资100亿元,兑现了没有?; 城市集团承诺的湖州燃气H股上市实现了吗): the words after the lexicon's lead
+    (承诺, 目标是, 提出) up to a comma or the status question, as a phrase of that department's rows."""
+    if s.phrases or not s.departments or "commitment_lead" not in lex.operations \
+            or "status_question" not in lex.operations:
+        return
+    asked = lex.op("status_question").search(t)
+    lead = lex.op("commitment_lead").search(t)
+    if asked is None or lead is None or lead.end() >= asked.start():
+        return
+    words = re.split(r"[,，;；?？]", t[lead.end() : asked.start()])[0]
+    words = re.sub(r"^(?:的|了|要|说)+|(?:最后|最终|到底|究竟|是否|有没有|都|也|还)+$", "", words.strip())
+    if 4 <= len(words) <= 40 and not ASK.search(words) and not lex.op("list").search(t):  # 承诺里哪些…: a set
+        s.phrases.append(words)
 
 
 def _concept(s: Slots, t: str, lex: Lexicon, quoted: list[tuple[int, int]]) -> None:

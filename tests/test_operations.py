@@ -422,6 +422,19 @@ def test_status_of_a_quoted_commitment(facts_only, question, must, rows):
     check(facts_only.ask(question), "status_of", must, rows)
 
 
+@pytest.mark.parametrize(("question", "phrase", "must", "rows"), [
+    # the commitment in the question's own words, after 承诺/提出/目标是, before 兑现了没有/做到了吗/实现了吗
+    # (the question is normalised, 前三 -> 前3; the row says 前三 and is found near-exactly)
+    ("交通集团承诺全年完成投资100亿元,最后兑现了没有?", "全年完成投资100亿元", ["109.65亿元", "超额完成"], {(OUT, 37)}),
+    ("区域合作办的目标是资金数居全省前三,实现了吗?", "资金数居全省前3", ["第3", "完成目标"], {(OUT, 43)}),
+    ("金融办提出的绿色贷款占比位居全省第1做到了吗?", "绿色贷款占比位居全省第1", ["26.9%"], {(OUT, 12)}),
+])
+def test_status_of_a_commitment_in_the_questions_own_words(facts_only, question, phrase, must, rows):
+    answer = facts_only.ask(question)
+    check(answer, "status_of", must, rows, exact=False)
+    assert queries(answer)[0]["predicates"] == [{"type": "TextContains", "phrase": phrase}]
+
+
 # ---- TextContains (exact phrase), NumberInText (a number in a unit) ------------------------------------------
 
 @pytest.mark.parametrize(("question", "must", "rows"), [
