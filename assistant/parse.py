@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -108,6 +109,7 @@ class Parser:
             slots.append(s)
         self._share_measures(slots, history or [])
         self._share_context(slots, history or [])
+        self._share_subject(slots)
         for i, s in enumerate(slots):
             if s.relative is None:  # "比它高的有哪些?": the department the pronoun stands for is known now
                 relative_to(s, s.text, self.lex, REFERS_BACK)
@@ -179,6 +181,20 @@ class Parser:
                     if not s.departments:
                         s.departments = [(found[0].department, 0)]
                 return
+
+    def _share_subject(self, slots: list[Slots]) -> None:
+        """A later part that asks an amount and names no subject of its own (…完成了多少,2023年目标定的多少?;
+        …, and the 2023 target?) asks about the subject of the part before: it is looked up with those words."""
+        from assistant.content import content_chars
+
+        for previous, s in itertools.pairwise(slots):
+            if not s.wants_quantity or s.measures or s.phrases or s.concept or s.ops or s.status:
+                continue
+            own = self.lex.kinds["targets"].pattern.sub("", self.lex.kinds["outcomes"].pattern.sub("", s.text))
+            own = re.sub(r"(?:19|20)\d\d年?|定的|定了|是|\b(?:what|how|much|many|the|and|in|for|of)\b", "", own,
+                         flags=re.I)
+            if len(content_chars(own)) <= 2 and len(content_chars(previous.text)) > len(content_chars(s.text)):
+                s.text = f"{previous.text},{s.text}"
 
     def _take_filters(self, slots: list[Slots], filters: dict) -> None:
         """A front end's filters fill the slots a question leaves empty (a contradiction is warned of later)."""

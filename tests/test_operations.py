@@ -1074,3 +1074,19 @@ def test_a_ratio_word_is_not_a_comparison(facts_only, question, operations):
     if "difference" in operations:
         assert len(parsed[-1].scope.departments) == 2
         assert any(s in facts_only.ask(question).answer for s in ("132.98 − 130.34 = 2.64", "129.86 − 125.27 = 4.59"))
+
+
+@pytest.mark.parametrize(("question", "subject", "year"), [
+    ("水利局2022年水利总投资完成了多少,2023年目标定的多少?", "水利总投资", 2023),
+    ("科技局2022年新增国家科技型企业多少家?2023年的目标是多少?", "科技型企业", 2023),
+])
+def test_an_amount_asked_without_its_subject_takes_the_subject_of_the_part_before(facts_only, question, subject,
+                                                                                   year):
+    parsed, _ = facts_only.parse(question, None, None)
+    assert len(parsed) == 2 and parsed[1].scope.years == (year,)
+    assert subject in parsed[1].text  # looked up with the words of the part before
+
+
+def test_an_amount_with_a_subject_of_its_own_keeps_its_own_words(facts_only):
+    parsed, _ = facts_only.parse("金融办类别内排第几?绿色贷款占比达到多少?", None, None)
+    assert parsed[1].text.startswith("绿色贷款占比")
