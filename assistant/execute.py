@@ -662,6 +662,16 @@ class Executor:
         the difference computed (value − average), above or below decided unrounded."""
         assert q.measure is not None
         measure = q.measure.name
+        extreme = ""
+        if not q.scope.departments and q.n == 1:  # the highest (lowest) of the scope, each when tied
+            ordered = [d for d in self.rows(q, measure, predicates=False) if value_of(d, measure) is not None]
+            if not ordered:
+                return self.refusal(q, "no_content")
+            pick = min if q.ascending else max
+            best = pick(Decimal(value_of(d, measure) or 0) for d in ordered)
+            tied = tuple(dict.fromkeys(d.department for d in ordered if Decimal(value_of(d, measure) or 0) == best))
+            q = dataclasses.replace(q, scope=dataclasses.replace(q.scope, departments=tied))
+            extreme = "min" if q.ascending else "max"
 
         def show(d: DepartmentRow) -> str:
             categories = () if measure == "coefficient" or q.combined else (q.scope.categories or (d.category,))
@@ -677,7 +687,7 @@ class Executor:
             side = "above" if value > average.exact else "below" if value < average.exact else "equal"
             return render("ops/from_mean.j2", lang=q.lang, d=d, value=value, cite=own_cite, name=name,
                           count=len(group), mean=average.mean, method=average.method, cites=average.cites,
-                          diff=diff, side=side,
+                          diff=diff, side=side, extreme=extreme,
                           label=label(measure), label_en=spec(measure).english, unit=spec(measure).unit,
                           note=self.partial_note(q, d.year, d.category, "aggregate")
                           if measure == "score" and d.category in categories else "")

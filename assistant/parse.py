@@ -348,6 +348,10 @@ class Parser:
             op = "top" if s.top else "bottom"
             return [replace(base, operation=op, n=s.top or s.bottom, measure=Measure(
                 self._ordered_measure(field_measure, s)), predicates=predicates)]
+        if not names and s.extreme and "mean" in s.ops and (s.relative_mean or "difference" in s.ops):
+            # 社会发展类的最高分比该类平均分高出多少: the highest (or lowest) department against the average
+            return [replace(base, operation="from_mean", n=1, ascending=s.extreme == "min", measure=Measure(
+                field_measure if field_measure in ("score", "coefficient") else "score"))]
         if s.extreme and not names and (measure or scope.categories or s.who or s.listing or "部门" in text):
             return [replace(base, operation=s.extreme, measure=Measure(self._ordered_measure(field_measure, s)),
                             predicates=predicates)]

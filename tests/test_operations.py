@@ -1090,3 +1090,27 @@ def test_an_amount_asked_without_its_subject_takes_the_subject_of_the_part_befor
 def test_an_amount_with_a_subject_of_its_own_keeps_its_own_words(facts_only):
     parsed, _ = facts_only.parse("金融办类别内排第几?绿色贷款占比达到多少?", None, None)
     assert parsed[1].text.startswith("绿色贷款占比")
+
+
+SOCIAL_DEVELOPMENT = ("科技局", "卫生健康委", "文化广电旅游局", "人社社保局")
+
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # 科技局 135.20 against 社会发展类's average 131.79 (rows 63, 68, 75, 80): 3.41
+    ("社会发展类的最高分比该类平均分高出多少?", ["最高的是市科技局", "135.20 − 131.79 = 3.41"],
+     scores(*SOCIAL_DEVELOPMENT)),
+    ("How far above its category average is the top score in social development?",
+     ["highest", "市科技局", "135.20 − 131.79 = 3.41"], scores(*SOCIAL_DEVELOPMENT)),
+    # 红十字会 1.1183, the lowest of 2023, against the 14 coefficients' average 1.1406
+    ("2023年难度系数最低的单位比全部单位平均值低多少?", ["最低的是市红十字会", "1.1183 − 1.1406 = -0.0223"],
+     coefficients(*COEFFICIENT_LINES)),
+])
+def test_the_highest_or_lowest_against_the_average(facts_only, question, must, rows):
+    check(facts_only.ask(question), "from_mean", must, rows)
+
+
+@pytest.mark.parametrize("question", ["2023年难度系数高于全部单位平均值的有哪些单位?",
+                                      "2023年哪些单位的难度系数高于所有单位的平均值?"])
+def test_above_the_average_of_every_unit(facts_only, question):
+    answer = facts_only.ask(question)
+    assert "高于平均值的部门有8个" in answer.answer, answer.answer
