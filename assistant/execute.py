@@ -766,6 +766,9 @@ class Executor:
         return Result(text, table=self.placed_table(placed, measure, q))
 
     def ties(self, q: Query) -> Result:
+        """Departments sharing a value. With a named department, the ties that include it; with an extreme
+        (最高的有没有并列, n=1), the ties at the highest (lowest) value. Where there is none, the department's (the
+        extreme's) own value is told and cited, with the count of the others it was compared with."""
         assert q.measure is not None
         measure = q.measure.name if q.measure.name in ("score", "coefficient") else "coefficient"
         named = set(q.scope.departments)  # 财政局跟哪个部门并列: its peers in scope, the ties that include it
@@ -774,23 +777,30 @@ class Executor:
         rows = self.rows(q, measure, dataclasses.replace(q.scope, departments=()))
         if not rows:
             return self.unavailable(q, measure)
-        out = []
+        out, alone = [], []
         for year, category, group in self.groups(rows, measure, combined=False):
             by_value: dict[Decimal, list[DepartmentRow]] = defaultdict(list)
             for d in group:
                 by_value[Decimal(value_of(d, measure) or 0)].append(d)
-            for value, same in sorted(by_value.items(), reverse=True):
+            values = sorted(by_value.items(), reverse=True)
+            if q.n == 1:  # only the extreme value
+                values = [values[-1] if q.ascending else values[0]]
+            for value, same in values:
                 if len(same) > 1 and (not named or named & {d.department for d in same}):
                     cites = [(d, self.cite(d, measure)) for d in same]
                     out.append({"year": year, "category": category, "value": value, "rows": cites})
                     self.computed("相同取值", str(value), [c for _, c in cites], f"{len(same)} departments share it",
                                   year=year)
+                elif len(same) == 1 and (q.n == 1 or same[0].department in named):
+                    alone.append({"year": year, "category": category, "value": value, "d": same[0],
+                                  "cite": self.cite(same[0], measure), "others": len(group) - 1})
         self.compared(len(rows), "departments")
-        if not out:
+        if not out and not alone:
             return self.refusal(q, "no_ties", measure=label(measure), compared=len(rows),
                                 department="、".join(q.scope.departments))
-        text = render("ops/ties.j2", lang=q.lang, groups=out, label=label(measure), label_en=spec(measure).english,
-                      compared=len(rows))
+        text = render("ops/ties.j2", lang=q.lang, groups=out, alone=alone, label=label(measure),
+                      label_en=spec(measure).english, compared=len(rows),
+                      extreme=("min" if q.ascending else "max") if q.n == 1 else "")
         return Result(text)
 
     def intersect(self, q: Query) -> Result:

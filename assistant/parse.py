@@ -300,7 +300,7 @@ class Parser:
                                 measure=Measure(checked[0].field))]
         if "ties" in s.ops and not (names and "difference" in s.ops) and not any(p.op == "=" for p in predicates):
             return [replace(base, operation="ties", measure=Measure(field_measure or "coefficient"),
-                            predicates=predicates)]
+                            predicates=predicates, n=1 if s.extreme else None, ascending=s.extreme == "min")]
         if s.relative and len(names) == 1 and (s.listing or s.who or "count" in s.ops) and "next_to" not in s.ops \
                 and "next_above" not in s.ops:  # 哪些部门比水利局高: the department's own value is the threshold
             op, name = s.relative

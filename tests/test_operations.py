@@ -828,8 +828,21 @@ def test_an_order_over_every_department_together(facts_only, question, operation
 def test_ties_of_a_named_department_are_with_its_peers(facts_only):
     answer = facts_only.ask("经信局的难度系数和谁一样?")
     check(answer, "ties", ["市经信局", "市财政局", "1.1563"], coefficients("经信局", "财政局"))
+    # no tie: the department's own value told and cited, with the others it was compared with (not a refusal)
     alone = facts_only.ask("市残联的难度系数有和它相同的吗?")
-    assert alone.mode == "refusal" and "其他13个部门" in alone.answer
+    check(alone, "ties", ["1.1217", "其他13个部门", "没有并列"], coefficients("残联"))
+
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # the highest 2023 coefficient (发改委 1.1599) is held alone; the lowest (红十字会 1.1183) too
+    ("难度系数最高的单位是独一家还是有并列?", ["最高的是市发展改革委", "1.1599", "没有并列"],
+     coefficients("发展改革委")),
+    ("Is the lowest 2023 coefficient tied with anyone?", ["市红十字会", "1.1183", "not tied"],
+     coefficients("红十字会")),
+    ("建设局的难度系数有没有和别的单位并列?", ["1.1550", "没有并列"], coefficients("建设局")),
+])
+def test_ties_at_an_extreme_or_of_one_department_say_its_value(facts_only, question, must, rows):
+    check(facts_only.ask(question), "ties", must, rows)
 
 
 @pytest.mark.parametrize(("question", "concept", "rows"), [
