@@ -143,7 +143,7 @@ class Parser:
         ranks higher, A or B?"), or the other year of a set difference ("只有2023年有、2022年没有")."""
         if not previous.own_entities() and s.departments and not ASK.search(text):
             return True
-        if not previous.departments and previous.measures and s.departments and not s.measures and not s.years \
+        if not previous.departments and s.departments and not (previous.measures and s.measures) and not s.years \
                 and (previous.extreme or "difference" in previous.ops | s.ops) and re.search(r"\bor\b|还是|或", text):
             return True  # "Which has the higher 2023 coefficient, the Finance Bureau or the Transport Bureau"
         return "only_in" in previous.ops and bool(s.years) and not s.departments and \

@@ -1127,3 +1127,20 @@ def test_the_highest_or_lowest_against_the_average(facts_only, question, must, r
 def test_above_the_average_of_every_unit(facts_only, question):
     answer = facts_only.ask(question)
     assert "高于平均值的部门有8个" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("question", "must", "rows"), [
+    # "which … higher" in one part, "A or B" in the next: one difference (金融办 129.48, 水利局 125.27)
+    ("Which scored higher in 2022, the Water Resources Bureau or the Financial Affairs Office, and by how many points?",
+     ["129.48 − 125.27 = 4.21"], scores("金融办", "水利局")),
+    ("谁的得分更高,产业集团还是国资委?", ["124.31 − 123.49 = 0.82"], scores("国资委", "产业集团")),
+])
+def test_which_is_higher_then_the_two_departments_in_the_next_clause(facts_only, question, must, rows):
+    check(facts_only.ask(question), "difference", must, rows, exact=False)
+
+
+def test_the_spread_among_the_departments_that_pass_a_condition(facts_only):
+    # below 125 in 2022: 国资委 124.31 ... 湖州银行 113.78 (six departments)
+    answer = facts_only.ask("Among departments that scored below 125 in 2022, what is the difference between the "
+                            "highest and the lowest score?")
+    check(answer, "spread", ["124.31 − 113.78 = 10.53", "6 departments"], scores("国资委", "湖州银行"), exact=False)
