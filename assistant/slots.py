@@ -420,6 +420,10 @@ def _commitment(s: Slots, t: str, lex: Lexicon) -> None:
             or "status_question" not in lex.operations:
         return
     asked = lex.op("status_question").search(t)
+    false_sign = lex.status["false_signs"].search(t) if "false_signs" in lex.status else None
+    if asked is not None and false_sign is not None:  # 行使了超额配售权,能说明超额完成了吗: the row that says it
+        s.phrases.append(false_sign.group(0))
+        return
     lead = lex.op("commitment_lead").search(t)
     if asked is None or lead is None or lead.end() >= asked.start():
         return

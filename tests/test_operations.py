@@ -422,6 +422,12 @@ def test_status_of_a_quoted_commitment(facts_only, question, must, rows):
     check(facts_only.ask(question), "status_of", must, rows)
 
 
+def test_a_false_sign_of_exceeding_in_the_question_is_judged_on_its_row(facts_only):
+    """行使了超额配售权 offered as evidence of 超额完成: the row that says it, judged, and the word explained."""
+    answer = facts_only.ask("湖州燃气上市行使了超额配售权,能说明城市集团这项承诺超额完成了吗?")
+    check(answer, "status_of", ["“超额配售权”不是超额完成的标志", "未写明是否达到目标"], {(OUT, 17)})
+
+
 @pytest.mark.parametrize(("question", "phrase", "must", "rows"), [
     # the commitment in the question's own words, after 承诺/提出/目标是, before 兑现了没有/做到了吗/实现了吗
     # (the question is normalised, 前三 -> 前3; the row says 前三 and is found near-exactly)
