@@ -183,12 +183,14 @@ class Parser:
                 return
 
     def _share_subject(self, slots: list[Slots]) -> None:
-        """A later part that asks an amount and names no subject of its own (…完成了多少,2023年目标定的多少?;
-        …, and the 2023 target?) asks about the subject of the part before: it is looked up with those words."""
+        """A later part that asks an amount or a content question and names no subject of its own (…完成了多少,
+        2023年目标定的多少?; 湖杭高速2022年建到什么程度了,2023年的目标是什么?) asks about the subject of the part
+        before: it is looked up with those words."""
         from assistant.content import content_chars
 
         for previous, s in itertools.pairwise(slots):
-            if not s.wants_quantity or s.measures or s.phrases or s.concept or s.ops or s.status:
+            if not (s.wants_quantity or s.asks) or s.measures or s.phrases or s.concept or s.ops or s.status \
+                    or s.departments != previous.departments:
                 continue
             own = self.lex.kinds["targets"].pattern.sub("", self.lex.kinds["outcomes"].pattern.sub("", s.text))
             own = re.sub(r"(?:19|20)\d\d年?|定的|定了|是|\b(?:what|how|much|many|the|and|in|for|of)\b", "", own,

@@ -1098,6 +1098,9 @@ def test_a_ratio_word_is_not_a_comparison(facts_only, question, operations):
 @pytest.mark.parametrize(("question", "subject", "year"), [
     ("水利局2022年水利总投资完成了多少,2023年目标定的多少?", "水利总投资", 2023),
     ("科技局2022年新增国家科技型企业多少家?2023年的目标是多少?", "科技型企业", 2023),
+    # a content question too, about a project no department name stands for
+    ("湖杭高速2022年建到什么程度了,2023年的目标是什么?", "湖杭高速", 2023),
+    ("如通苏湖城际铁路2022年进展如何?2023年有什么计划?", "如通苏湖", 2023),
 ])
 def test_an_amount_asked_without_its_subject_takes_the_subject_of_the_part_before(facts_only, question, subject,
                                                                                    year):
