@@ -5,6 +5,7 @@ Heavy parts are imported inside commands."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -170,7 +171,15 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def utf8_arguments(argv: list[str]) -> list[str]:
+    """Arguments as the UTF-8 they were typed in, also under the C locale: Python then decodes them as ASCII with
+    surrogate escapes (为农 becomes '\udce4…'), which no answer, file or terminal can take."""
+    return [os.fsencode(a).decode("utf-8", "replace") if any("\udc80" <= c <= "\udcff" for c in a) else a
+            for a in argv]
+
+
 def main() -> None:  # pragma: no cover - console script entry
+    sys.argv = utf8_arguments(sys.argv)
     app(prog_name="review-assistant")
 
 

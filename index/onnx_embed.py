@@ -132,7 +132,7 @@ def has_onnx(model_dir: Path) -> bool:
     if not all((onnx_dir(model_dir) / name).exists() for name in ("embedder.json", "model.onnx", PIECES, SKELETON)):
         return False
     try:
-        return int(json.loads(meta.read_text()).get("format", 0)) == FORMAT
+        return int(json.loads(meta.read_text(encoding="utf-8")).get("format", 0)) == FORMAT
     except (OSError, ValueError):
         return False
 
@@ -244,7 +244,7 @@ def export_onnx(model_dir: Path, opset: int = 17) -> Path:
             "dimension": int(auto_model.config.hidden_size),
             "word_table_input": table_input,  # None: the table stayed in the graph
         }
-        (work / "embedder.json").write_text(json.dumps(meta, indent=2))
+        (work / "embedder.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         work.chmod(0o755)
         if target.exists():
             shutil.rmtree(target)
@@ -357,7 +357,7 @@ class OnnxEmbeddings(Embedder):
 
     def __init__(self, directory: Path, batch_size: int = 8, threads: int = 0, name: str = "",
                  quick_queries: int = QUICK_QUERIES, runtime: str = "onnxruntime"):
-        meta = json.loads((directory / "embedder.json").read_text())
+        meta = json.loads((directory / "embedder.json").read_text(encoding="utf-8"))
         self.name = name
         self.batch_size = batch_size
         self.query_prompt: str = meta["query_prompt"]

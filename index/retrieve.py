@@ -160,7 +160,7 @@ class SavedBm25:
     def __init__(self, where: Path):
         import json
 
-        params = json.loads((where / "params.index.json").read_text())
+        params = json.loads((where / "params.index.json").read_text(encoding="utf-8"))
         if params.get("method") not in self.METHODS or (where / "nonoccurrence_array.index.npy").exists():
             raise ValueError(f"bm25s method {params.get('method')!r} is scored by bm25s itself")
         self.dtype = np.dtype(params.get("dtype", "float32"))

@@ -166,7 +166,7 @@ def save_snapshot(snap: Snapshot, where: Path) -> None:
         meta = {"format": FORMAT, "ids": snap.ids, "keys": keys, "vocab": vocab,
                 "codes": {k: [[is_bool, value, code] for (is_bool, value), code in snap.codes.get(k, {}).items()]
                           for k in keys}}
-        (work / "snapshot.json").write_text(json.dumps(meta, ensure_ascii=False))
+        (work / "snapshot.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         work.chmod(0o755)
         with contextlib.suppress(OSError):  # another process saved it first
             work.rename(where)
@@ -177,7 +177,7 @@ def save_snapshot(snap: Snapshot, where: Path) -> None:
 def load_snapshot(where: Path, generation: int = 0) -> Snapshot | None:
     """A saved snapshot (its vectors mapped from disk, not read), or None when there is none to use."""
     try:
-        meta = json.loads((where / "snapshot.json").read_text())
+        meta = json.loads((where / "snapshot.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             return None
         vectors = np.load(where / "vectors.npy", mmap_mode="r")

@@ -162,7 +162,7 @@ class Index:
         if self.state_file is None:
             return None
         try:
-            found = json.loads(self.state_file.read_text())
+            found = json.loads(self.state_file.read_text(encoding="utf-8"))
             return str(found["collection"]), str(found["fingerprint"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -176,7 +176,7 @@ class Index:
             return
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         work = self.state_file.with_name(f".{self.state_file.name}.{os.getpid()}.{threading.get_ident()}")
-        work.write_text(json.dumps({"collection": state[0], "fingerprint": state[1]}))
+        work.write_text(json.dumps({"collection": state[0], "fingerprint": state[1]}), encoding="utf-8")
         os.replace(work, self.state_file)
 
     def _confirm_recorded(self) -> None:

@@ -155,3 +155,16 @@ def test_serve_on_a_bad_source_fails_with_the_line_before_starting(data_copy, mo
     done = invoke("serve", "--port", "9")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.splitlines()[0] == f"error: {OUTCOMES}:21: column 最终得分: '12x.27' is not a number"
+
+
+def test_arguments_typed_in_utf8_are_read_as_utf8_under_the_c_locale():
+    """Under LC_ALL=C Python decodes argv as ASCII with surrogate escapes; the CLI reads the bytes as UTF-8."""
+    import os
+
+    from assistant.cli import utf8_arguments
+
+    typed = "为农服务网点有多少家?".encode()
+    escaped = typed.decode("ascii", "surrogateescape")  # what sys.argv holds in the C locale
+    assert utf8_arguments(["review-assistant", "ask", escaped]) == ["review-assistant", "ask", "为农服务网点有多少家?"]
+    assert utf8_arguments(["ask", "卫健委"]) == ["ask", "卫健委"]  # already text: unchanged
+    assert os.fsencode(escaped) == typed  # the bytes come back whatever the file-system encoding

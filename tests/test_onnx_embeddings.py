@@ -276,8 +276,10 @@ def test_queries_through_the_quick_tokenizer_get_the_same_vectors(onnx_embedding
 def test_a_cold_content_question_opens_no_store_and_imports_no_torch(tmp_path, indexed_env):
     """On a store another process indexed (a copy of the session's), after one question (which saves the
     snapshot), a new process answers a content question from the saved snapshot and BM25: no torch, no
-    chromadb, no bm25s, and the same answer."""
-    env = cli_env(indexed_env)
+    chromadb, no bm25s, and the same answer. Both processes run in the C locale (an ASCII default encoding, as
+    after a library's setlocale): every file of the snapshot and the index state is written and read as UTF-8."""
+    env = {**cli_env(indexed_env), "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
+           "PYTHONIOENCODING": "utf-8"}  # stdout stays UTF-8 for the JSON; files get the locale's ASCII default
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=tmp_path,
