@@ -145,8 +145,10 @@ def bert_state_dict(header: E5Header, tensors: dict[str, np.ndarray]) -> dict[st
 
 
 def build_e5(target: Path, weights: Path | None = None, tokenizer_json: Path | None = None,
-             dtype: str = "float16", onnx: bool = True) -> Path:
-    """Write the sentence-transformers model to `target`, atomically (a half-built model is never seen)."""
+             dtype: str = "float16", onnx: bool = True, keep_existing: bool = False) -> Path:
+    """Write the sentence-transformers model to `target`, atomically (a half-built model is never seen). With
+    `keep_existing`, a model another process finished meanwhile is kept, with what grew inside it (OpenVINO's
+    compile cache, ONNX Runtime's optimised graph), instead of being swapped for this identical one."""
     from index.embeddings import offline
 
     offline()
@@ -208,6 +210,8 @@ def build_e5(target: Path, weights: Path | None = None, tokenizer_json: Path | N
             from index.onnx_embed import export_onnx
 
             export_onnx(out)
+        if keep_existing and (target / "modules.json").exists():
+            return target
         if target.exists():
             shutil.rmtree(target)
         out.rename(target)

@@ -49,7 +49,7 @@ def ensure_model(name: str, models_dir: Path) -> Path | str:
         if not (path / "modules.json").exists():
             from index.e5_build import build_e5
 
-            build_e5(path)
+            build_e5(path, keep_existing=True)  # several processes may build at once: the first one stays
         return path
     return Path(name) if Path(name).exists() else name
 

@@ -246,7 +246,9 @@ def export_onnx(model_dir: Path, opset: int = 17) -> Path:
         }
         (work / "embedder.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         work.chmod(0o755)
-        if target.exists():
+        if has_onnx(target.parent):  # another process finished first: keep its copy, and what grew beside it
+            return target  # (OpenVINO's compile cache, ONNX Runtime's optimised graph), which a swap would delete
+        if target.exists():  # an older format
             shutil.rmtree(target)
         work.rename(target)
     finally:
