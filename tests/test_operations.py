@@ -1153,3 +1153,17 @@ def test_the_spread_among_the_departments_that_pass_a_condition(facts_only):
     answer = facts_only.ask("Among departments that scored below 125 in 2022, what is the difference between the "
                             "highest and the lowest score?")
     check(answer, "spread", ["124.31 − 113.78 = 10.53", "6 departments"], scores("国资委", "湖州银行"), exact=False)
+
+
+@pytest.mark.parametrize(("question", "first_words"), [
+    # "first" and "place" inside the glossary's terms (first aid, childcare place) are not an order or a rank
+    ("How many people will receive first aid training?", "first aid"),
+    ("How many childcare places per thousand people were reached?", "childcare place"),
+])
+def test_words_inside_a_glossary_term_are_not_operators(facts_only, question, first_words):
+    parsed, slots = facts_only.parse(question, None, None)
+    assert not (slots[0].nth or slots[0].rank_eq or slots[0].top or slots[0].extreme), slots[0]
+    assert not [m for m, _ in slots[0].measures if m == "rank"]
+    assert [q.operation for q in parsed] == ["content"]
+    ranked = facts_only.parse("Which department ranked first in social development?", None, None)[0]
+    assert ranked[0].operation != "content"  # a plain "first" still orders
