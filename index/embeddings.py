@@ -56,10 +56,10 @@ def ensure_model(name: str, models_dir: Path) -> Path | str:
 
 def cpu_has_bf16() -> bool:
     try:
-        return "avx512_bf16" in Path("/proc/cpuinfo").read_text(encoding="utf-8") or "amx_bf16" in Path(
-            "/proc/cpuinfo").read_text(encoding="utf-8")
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
         return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def compute_threads(threads: int = 0) -> int:

@@ -84,12 +84,13 @@ def optimized(model: Path) -> Path | None:
 
 @functools.cache
 def bf16_native() -> bool:
-    """Whether OpenVINO is installed and computes bfloat16 natively on this CPU."""
-    try:
-        import openvino as ov
-    except ImportError:
-        return False
-    return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    """Whether OpenVINO is installed and this CPU computes bfloat16 natively (the flags torch's `dtype="auto"`
+    reads too). Neither imports OpenVINO: a cold question on another CPU does not pay for it."""
+    import importlib.util
+
+    from index.embeddings import cpu_has_bf16
+
+    return cpu_has_bf16() and importlib.util.find_spec("openvino") is not None
 
 
 def openvino_cache(model: Path, version: str) -> Path:

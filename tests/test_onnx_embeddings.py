@@ -63,7 +63,7 @@ def test_auto_picks_an_exported_copy_for_the_built_model_and_torch_for_any_other
     assert isinstance(onnx_embeddings, OnnxEmbeddings) and onnx_embeddings.runtime == "onnxruntime"
     assert has_onnx(settings.models_path / settings.embedding_model)
     native = "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-    assert bf16_native() is native
+    assert bf16_native() is native  # the CPU flags read without OpenVINO agree with what OpenVINO reports
     # OpenVINO where the CPU computes bfloat16 (faster at equal quality), ONNX Runtime in float32 elsewhere
     assert resolve_backend(settings.embedding_model, "auto") == ("openvino" if native else "onnx")
     assert resolve_backend(settings.embedding_model, "onnx") == "onnx"
