@@ -283,8 +283,11 @@ class ContentFinder:
                         record = self.corpus.record_at(*key)
                         if record is not None:
                             found[key] = (record, "dense")
-        position = self._text_index().position
-        return sorted(found.values(), key=lambda pair: position.get(id(pair[0]), 0))
+        return sorted(found.values(), key=lambda pair: self.position(pair[0]))
+
+    def position(self, record: Commitment) -> int:
+        """The record's place in the corpus (set answers list rows in the data's order)."""
+        return self._text_index().position.get(id(record), 0)
 
     def specific_word(self, phrase: str, most: float = 0.25) -> str | None:
         """The concept's most specific word (企业上市 -> 上市): of its words that are not generic, the one the

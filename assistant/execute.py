@@ -172,7 +172,7 @@ class Executor:
         self.computed("检索的记录数", len(self.corpus.records), [], "every row of every source")
         defaults: dict[str, Any] = {"nearest": [], "suggestions": [], "department": "", "years": (), "have": (),
                                     "measure_years": (), "scanned": 0, "detail": "", "name": "", "phrase": "",
-                                    "above": False, "first": None}
+                                    "above": False, "first": None, "phrases": (), "every": False}
         text = render("refusal.j2", lang=q.lang, reason=reason, p={**defaults, **params},
                       searched_rows=len(self.corpus.records),
                       scope=_scope_text(q.scope, q.lang))
@@ -1003,15 +1003,15 @@ class Executor:
             each.append({(r.source, r.line) for r, _ in hits})
             for record, how in hits:
                 found.setdefault((record.source, record.line), (record, how, phrase))
-        if len(each) > 1 and self.lex.op("all_of").search(q.text):
+        every = len(each) > 1 and bool(self.lex.op("all_of").search(q.text))
+        if every:
             keep = set.intersection(*each)
             found = {key: value for key, value in found.items() if key in keep}
         if not found:
-            shown = ("\" or \"" if q.lang == "en" else "”或“").join(said)
-            return self.refusal(q, "no_match", phrase=shown, scanned=len(rows))
-        position = {(r.source, r.line): n for n, r in enumerate(self.corpus.records)}
+            return self.refusal(q, "no_match", phrases=said, every=every, scanned=len(rows))
         out: list[dict[str, Any]] = []
-        for record, how, phrase in sorted(found.values(), key=lambda v: position.get((v[0].source, v[0].line), 0)):
+        position = self.content.position
+        for record, how, phrase in sorted(found.values(), key=lambda v: position(v[0])):
             quote = self.content.quote_for(record, phrase, q.measure) if q.measure else \
                 self.content.phrase_clause(record, phrase)
             cite = self.book.cite_text(record, quote) if quote in record.text else \
@@ -1022,8 +1022,7 @@ class Executor:
         self.compared(len(rows), "rows")
         self.computed("匹配的记录数", len(out), [o["cite"] for o in out],
                       f"{len(rows)} rows scanned; matched by " + ", ".join(sorted({o['how'] for o in out})))
-        text = render("ops/matches.j2", lang=q.lang, rows=out, phrases=said, every=len(each) > 1 and bool(
-                          self.lex.op("all_of").search(q.text)), scanned=len(rows),
+        text = render("ops/matches.j2", lang=q.lang, rows=out, phrases=said, every=every, scanned=len(rows),
                       departments=departments, count=q.operation == "count", quantity=q.measure is not None,
                       scope=_scope_text(scope, q.lang))
         table = Table([Column("department", label("department")), Column("item", label("title")),

@@ -484,6 +484,10 @@ def test_several_quoted_phrases_are_alternatives_unless_each_is_asked(facts_only
     assert {(c.source, c.line) for c in both.citations} == {(OUT, 12), (OUT, 14), (T, 47), (T, 58)}
     english = facts_only.ask('Which departments mention "新高" or "首个"?')
     assert english.mode != "refusal" and '"新高" or "首个"' in english.answer
+    # none found: the refusal names every phrase, joined as the question joined them
+    none = facts_only.ask("哪些部门同时提到了“碳达峰”和“新高”?")
+    assert none.mode == "refusal" and "没有记录同时提到“碳达峰”和“新高”" in none.answer, none.answer
+    assert '"碳达峰" or "无此词"' in facts_only.ask('Which departments mention "碳达峰" or "无此词"?').answer
 
 
 def test_a_concept_listed_with_enumeration_commas_is_each_of_its_parts(facts_only):
