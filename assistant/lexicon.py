@@ -110,12 +110,29 @@ class Lexicon:
         """For each English word or phrase of the lexicon in the text, the Chinese terms it stands for."""
         lowered, groups = text.lower(), list[tuple[str, ...]]()
         for en, zhs in sorted(self.english.items(), key=lambda kv: -len(kv[0])):  # the longest phrase first
-            word = rf"{re.escape(en[:-1])}(?:y|ies)" if en.endswith("y") else rf"{re.escape(en)}(?:e?s)?"
-            pattern = rf"(?<![a-z]){word}(?![a-z])"
+            pattern = rf"(?<![a-z]){_english_form(en)}(?![a-z])"
             if re.search(pattern, lowered):
                 groups.append(zhs)
                 lowered = re.sub(pattern, " ", lowered)  # "listed companies" is not also "companies"
         return groups
+
+
+    @cached_property
+    def _english_phrases(self) -> re.Pattern[str] | None:
+        phrases = sorted((en for en in self.english if " " in en or "-" in en), key=len, reverse=True)
+        forms = "|".join(_english_form(en) for en in phrases)
+        return re.compile(rf"(?<![a-z])(?:{forms})(?![a-z])", re.I) if phrases else None
+
+    def without_english_phrases(self, text: str) -> str:
+        """The text with the glossary's terms of several words (first aid, childcare places) blanked out, positions
+        kept: inside them, "first" or "place" names a thing, not an order or a rank."""
+        pattern = self._english_phrases
+        return pattern.sub(lambda m: " " * len(m.group(0)), text) if pattern is not None else text
+
+
+def _english_form(en: str) -> str:
+    """A glossary entry as a pattern of its singular and plural (-s, -es, -ies)."""
+    return rf"{re.escape(en[:-1])}(?:y|ies)" if en.endswith("y") else rf"{re.escape(en)}(?:e?s)?"
 
 
 def _list(value: Any) -> list[str]:

@@ -104,15 +104,6 @@ def is_english(text: str) -> bool:
     return letters > 3 * han
 
 
-def _without_terms(t: str, lex: Lexicon) -> str:
-    """The text with the lexicon's English terms of several words blanked out, positions kept."""
-    terms = [en for en in lex.english if " " in en or "-" in en]
-    if not terms:
-        return t
-    pattern = "|".join(re.escape(en) for en in sorted(terms, key=len, reverse=True))
-    return re.sub(rf"(?<![a-z])(?:{pattern})(?:e?s)?(?![a-z])", lambda m: " " * len(m.group(0)), t, flags=re.I)
-
-
 def _outside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return not any(s < end and start < e for s, e in spans)
 
@@ -138,7 +129,7 @@ def extract(text: str, lex: Lexicon, directory: Directory, years_in_data: list[i
     s.categories = lex.category_in(t)
     _kind(s, t, lex)
     # a glossary term of several words (first aid, childcare place) names a thing, not a measure or an order
-    words = _without_terms(t, lex) if s.lang == "en" else t
+    words = lex.without_english_phrases(t) if s.lang == "en" else t
     s.measures = sorted({(name, m.start()) for name in ("score", "rank", "coefficient", "items_count")
                          for m in lex.measures[name].finditer(words) if _outside(quoted, m.start(), m.end())},
                         key=lambda p: p[1])
