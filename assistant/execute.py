@@ -663,14 +663,12 @@ class Executor:
         assert q.measure is not None
         measure = q.measure.name
         extreme = ""
-        if not q.scope.departments and q.n == 1:  # the highest (lowest) of the scope, each when tied
-            ordered = [d for d in self.rows(q, measure, predicates=False) if value_of(d, measure) is not None]
-            if not ordered:
+        if not q.scope.departments and q.n == 1:  # the highest (lowest) of each group `max` compares, ties included
+            firsts = [d.department for _, _, group in self.ordered(q, measure) for d in group
+                      if value_of(d, measure) == value_of(group[0], measure)]
+            if not firsts:
                 return self.refusal(q, "no_content")
-            pick = min if q.ascending else max
-            best = pick(Decimal(value_of(d, measure) or 0) for d in ordered)
-            tied = tuple(dict.fromkeys(d.department for d in ordered if Decimal(value_of(d, measure) or 0) == best))
-            q = dataclasses.replace(q, scope=dataclasses.replace(q.scope, departments=tied))
+            q = dataclasses.replace(q, scope=dataclasses.replace(q.scope, departments=tuple(dict.fromkeys(firsts))))
             extreme = "min" if q.ascending else "max"
 
         def show(d: DepartmentRow) -> str:

@@ -1127,6 +1127,10 @@ SOCIAL_DEVELOPMENT = ("科技局", "卫生健康委", "文化广电旅游局", "
      scores(*SOCIAL_DEVELOPMENT)),
     ("How far above its category average is the top score in social development?",
      ["highest", "市科技局", "135.20 − 131.79 = 3.41"], scores(*SOCIAL_DEVELOPMENT)),
+    # no category named: the highest of each category, as `max` answers, each against its own category's average
+    ("2022年最高分比本类平均分高多少?", ["经济建设类最终得分最高的是市商务局", "129.86 − 123.62 = 6.24",
+                                   "社会发展类最终得分最高的是市科技局", "135.20 − 131.79 = 3.41"],
+     scores(*SCORE_LINES)),
     # 红十字会 1.1183, the lowest of 2023, against the 14 coefficients' average 1.1406
     ("2023年难度系数最低的单位比全部单位平均值低多少?", ["最低的是市红十字会", "1.1183 − 1.1406 = -0.0223"],
      coefficients(*COEFFICIENT_LINES)),
