@@ -434,6 +434,7 @@ def test_a_false_sign_of_exceeding_in_the_question_is_judged_on_its_row(facts_on
     ("交通集团承诺全年完成投资100亿元,最后兑现了没有?", "全年完成投资100亿元", ["109.65亿元", "超额完成"], {(OUT, 37)}),
     ("区域合作办的目标是资金数居全省前三,实现了吗?", "资金数居全省前3", ["第3", "完成目标"], {(OUT, 43)}),
     ("金融办提出的绿色贷款占比位居全省第1做到了吗?", "绿色贷款占比位居全省第1", ["26.9%"], {(OUT, 12)}),
+    ("交投集团说要完成投资100亿元,做到没有?", "完成投资100亿元", ["109.65亿元", "超额完成"], {(OUT, 37)}),
 ])
 def test_status_of_a_commitment_in_the_questions_own_words(facts_only, question, phrase, must, rows):
     answer = facts_only.ask(question)
@@ -849,6 +850,8 @@ def test_ties_of_a_named_department_are_with_its_peers(facts_only):
      coefficients("发展改革委")),
     ("Is the lowest 2023 coefficient tied with anyone?", ["市红十字会", "1.1183", "not tied"],
      coefficients("红十字会")),
+    ("Is the highest 2023 difficulty coefficient shared by more than one unit?", ["市发展改革委", "not tied"],
+     coefficients("发展改革委")),
     ("建设局的难度系数有没有和别的单位并列?", ["1.1550", "没有并列"], coefficients("建设局")),
 ])
 def test_ties_at_an_extreme_or_of_one_department_say_its_value(facts_only, question, must, rows):
